@@ -1,0 +1,63 @@
+import type { Em } from '../db/orm.js';
+
+/** A domain event as stored in the outbox and delivered to subscribers. */
+export interface DomainEvent<P = Record<string, unknown>> {
+  id: number;
+  type: string;
+  /** Tenant the event concerns; socket clients outside its subtree never see it. */
+  tenantId: string | null;
+  tenantPath: string | null;
+  /** Permission a socket client must hold (on that tenant) to receive it. */
+  permission: string | null;
+  payload: P;
+  createdAt: string;
+}
+
+export interface PublishOptions {
+  tenantId?: string | null;
+  tenantPath?: string | null;
+  permission?: string | null;
+}
+
+const TYPE = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
+
+/** Writes an event to the outbox inside the caller's transaction; it is delivered only after commit. */
+export async function writeOutbox(tem: Em, type: string, payload: Record<string, unknown>, options: PublishOptions = {}): Promise<void> {
+  if (!TYPE.test(type)) throw new Error(`event type "${type}" must be dotted lowercase (e.g. "user.created")`);
+  await tem.execute('insert into outbox_event (type, tenant_id, tenant_path, permission, payload) values (?, ?, ?, ?, ?::jsonb)', [
+    type,
+    options.tenantId ?? null,
+    options.tenantPath ?? null,
+    options.permission ?? null,
+    JSON.stringify(payload),
+  ]);
+}
+
+interface OutboxRow {
+  id: string;
+  type: string;
+  tenant_id: string | null;
+  tenant_path: string | null;
+  permission: string | null;
+  payload: Record<string, unknown> | string;
+  created_at: Date | string;
+}
+
+/** Claims up to `limit` undelivered events (skipping rows another node holds) and marks them delivered. */
+export async function claimPending(tem: Em, limit: number): Promise<DomainEvent[]> {
+  const rows = await tem.execute<OutboxRow[]>(
+    'select * from outbox_event where delivered_at is null order by id limit ? for update skip locked',
+    [limit],
+  );
+  if (rows.length === 0) return [];
+  await tem.execute(`update outbox_event set delivered_at = now() where id in (${rows.map(() => '?').join(',')})`, rows.map((r) => r.id));
+  return rows.map((r) => ({
+    id: Number(r.id),
+    type: r.type,
+    tenantId: r.tenant_id,
+    tenantPath: r.tenant_path,
+    permission: r.permission,
+    payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
+    createdAt: new Date(r.created_at).toISOString(),
+  }));
+}

@@ -1,0 +1,37 @@
+import type { DependencyContainer } from 'tsyringe';
+import type { Logger } from 'pino';
+import type { PanelConfig } from './config/load.js';
+import type { Orm, Em } from './db/orm.js';
+import type { RouteRegistry } from './http/route-registry.js';
+import type { PermissionRegistry } from './rbac/permissions.js';
+import type { HookRegistry } from './hooks/registry.js';
+import type { EventBus } from './events/bus.js';
+import type { CredentialAuthenticator } from './auth/authenticator.js';
+import type { LoginThrottle } from './auth/throttle.js';
+import type { Mailer } from './mail/mailer.js';
+import type { PanelMetrics } from './http/metrics.js';
+import type { SystemState } from './system/state.js';
+
+/**
+ * The kernel's singletons, handed to each core module's `register…` function.
+ * Also registered in the root DI container under the same names.
+ */
+export interface Kernel {
+  config: PanelConfig;
+  orm: Orm;
+  dbKind: 'postgresql' | 'pglite';
+  log: Logger;
+  container: DependencyContainer;
+  routes: RouteRegistry;
+  permissions: PermissionRegistry;
+  hooks: HookRegistry;
+  events: EventBus;
+  authenticator: CredentialAuthenticator;
+  throttle: LoginThrottle;
+  mailer: Mailer;
+  metrics: PanelMetrics;
+  state: SystemState;
+  /** An EntityManager that sees every tenant: for system work only (CLI, start-up, login). */
+  systemEm(): Em;
+  now(): number;
+}

@@ -1,0 +1,200 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { container as rootContainer } from 'tsyringe';
+import { pino, type Logger } from 'pino';
+import type { PanelConfig } from './config/load.js';
+import { openDatabase, migrateCore, type Em } from './db/orm.js';
+import { TENANT_FILTER } from './db/entities/index.js';
+import { Tokens } from './di/tokens.js';
+import { RouteRegistry } from './http/route-registry.js';
+import { buildApp } from './http/app.js';
+import { PanelMetrics } from './http/metrics.js';
+import { PermissionRegistry, CORE_PERMISSIONS } from './rbac/permissions.js';
+import { ensureBuiltinRoles } from './rbac/roles.js';
+import { HookRegistry } from './hooks/registry.js';
+import { EventBus } from './events/bus.js';
+import { SocketGateway } from './events/socket-gateway.js';
+import { CredentialAuthenticator } from './auth/authenticator.js';
+import { LoginThrottle } from './auth/throttle.js';
+import { defineLoginHooks, type LoginHooks } from './auth/login-hooks.js';
+import { registerLoginRoutes } from './auth/login-routes.js';
+import { registerAccountRoutes } from './auth/account-routes.js';
+import { registerRecoveryRoutes } from './auth/recovery-routes.js';
+import { randomSecret } from './auth/secrets.js';
+import { Mailer } from './mail/mailer.js';
+import { SystemState } from './system/state.js';
+import { registerSystemRoutes } from './system/routes.js';
+import { registerSetupRoutes, prepareSetupToken } from './setup/setup.js';
+import { registerTenantRoutes } from './tenants/routes.js';
+import { registerUserRoutes } from './users/routes.js';
+import { registerRoleRoutes } from './rbac/routes.js';
+import { registerAuditRoutes } from './audit/routes.js';
+import type { Kernel } from './kernel.js';
+
+export interface PanelOptions {
+  logger?: Logger;
+  /** Clock override for tests (throttling, expiry). */
+  now?: () => number;
+  /** Validate every response against its schema (default: on under vitest). */
+  validateResponses?: boolean;
+  /** How long a resolved credential is trusted before re-reading it (seconds). */
+  credentialCacheSeconds?: number;
+}
+
+/**
+ * One mpanel process: database, kernel services, HTTP server, socket.io.
+ * `Panel.create` opens the database and runs pending migrations; `listen`
+ * starts serving; `close` shuts down gracefully.
+ */
+export class Panel {
+  readonly kernel: Kernel;
+  readonly loginHooks: LoginHooks;
+  /** Set on a fresh installation: print it so the admin can complete setup. */
+  setupToken: string | null = null;
+  private server: http.Server | null = null;
+  private gateway: SocketGateway | null = null;
+  private ready = false;
+  private closing: Promise<void> | null = null;
+  private serverSecret = '';
+
+  private constructor(kernel: Kernel, loginHooks: LoginHooks) {
+    this.kernel = kernel;
+    this.loginHooks = loginHooks;
+  }
+
+  static async create(config: PanelConfig, options: PanelOptions = {}): Promise<Panel> {
+    const log = options.logger ?? pino({ level: config.logLevel, base: { svc: 'mpanel' } });
+    const now = options.now ?? Date.now;
+    const { orm, kind } = await openDatabase(config, (message) => log.debug({ orm: true }, message));
+    try {
+      const ran = await migrateCore(orm);
+      if (ran.length) log.info({ migrations: ran }, 'applied core migrations');
+    } catch (error) {
+      await orm.close();
+      throw error;
+    }
+    const container = rootContainer.createChildContainer();
+    const systemEm = (): Em => {
+      const em = orm.em.fork() as unknown as Em;
+      em.setFilterParams(TENANT_FILTER, { all: true });
+      return em;
+    };
+    const permissions = new PermissionRegistry();
+    for (const p of CORE_PERMISSIONS) permissions.register({ ...p, owner: 'core' });
+    const authenticator = new CredentialAuthenticator(orm, {
+      sessionTtlSeconds: config.sessionTtlSeconds,
+      cacheSeconds: options.credentialCacheSeconds ?? 5,
+      now,
+    });
+    const events = new EventBus(orm, log.child({ component: 'events' }));
+    const routes = new RouteRegistry({
+      orm,
+      rootContainer: container,
+      permissions,
+      authenticator,
+      logger: log,
+      validateResponses: options.validateResponses ?? !!process.env.VITEST,
+      afterCommit: () => void events.drain(),
+    });
+    const kernel: Kernel = {
+      config,
+      orm,
+      dbKind: kind,
+      log,
+      container,
+      routes,
+      permissions,
+      hooks: new HookRegistry(),
+      events,
+      authenticator,
+      throttle: new LoginThrottle({
+        maxPerAccount: config.loginMaxFailuresPerAccount,
+        maxPerIp: config.loginMaxFailuresPerIp,
+        lockSeconds: config.loginLockSeconds,
+        now,
+      }),
+      mailer: new Mailer(config.smtpUrl, config.mailFrom, log.child({ component: 'mail' })),
+      metrics: new PanelMetrics(),
+      state: new SystemState(),
+      systemEm,
+      now,
+    };
+    container.register(Tokens.Config, { useValue: config });
+    container.register(Tokens.Orm, { useValue: orm });
+    container.register(Tokens.Logger, { useValue: log });
+
+    await ensureBuiltinRoles(systemEm());
+    const panel = new Panel(kernel, defineLoginHooks(kernel.hooks));
+    panel.serverSecret = await panel.loadServerSecret();
+    registerSystemRoutes(kernel, () => panel.ready);
+    registerSetupRoutes(kernel);
+    registerLoginRoutes(kernel, panel.loginHooks, () => panel.serverSecret);
+    registerAccountRoutes(kernel);
+    registerRecoveryRoutes(kernel);
+    registerTenantRoutes(kernel);
+    registerUserRoutes(kernel);
+    registerRoleRoutes(kernel);
+    registerAuditRoutes(kernel);
+    return panel;
+  }
+
+  private async loadServerSecret(): Promise<string> {
+    const em = this.kernel.systemEm();
+    const existing = await this.kernel.state.get<string>(em, 'server-secret');
+    if (existing) return existing;
+    const secret = randomSecret(32);
+    await this.kernel.state.set(em, 'server-secret', secret);
+    return secret;
+  }
+
+  /** Starts HTTP + socket.io; resolves with the bound address. */
+  async listen(port = this.kernel.config.port, host = this.kernel.config.host): Promise<{ port: number; host: string; url: string }> {
+    this.setupToken = await prepareSetupToken(this.kernel);
+    const app = buildApp({ routes: this.kernel.routes, logger: this.kernel.log, metrics: this.kernel.metrics, bodyLimitBytes: this.kernel.config.bodyLimitBytes });
+    const server = http.createServer(app);
+    server.keepAliveTimeout = 65_000;
+    this.gateway = new SocketGateway(server, this.kernel);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.kernel.events.start();
+    this.ready = true;
+    const addr = server.address() as AddressInfo;
+    const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    this.kernel.log.info({ url }, 'mpanel listening');
+    return { port: addr.port, host: addr.address, url };
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let in-flight requests finish (up to
+   * the grace period), then close sockets, the event bus and the database.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.ready = false;
+      const server = this.server;
+      if (server) {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await this.gateway?.close();
+        const grace = setTimeout(() => server.closeAllConnections(), this.kernel.config.shutdownGraceSeconds * 1000);
+        grace.unref();
+        // Idle keep-alive sockets that become idle after their last response are closed as they go.
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        await closed;
+        clearTimeout(grace);
+        clearInterval(idle);
+      }
+      await this.kernel.events.stop();
+      this.kernel.mailer.close();
+      await this.kernel.orm.close(true);
+    })();
+    return this.closing;
+  }
+}
