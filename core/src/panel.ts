@@ -30,6 +30,9 @@ import { registerTenantRoutes } from './tenants/routes.js';
 import { registerUserRoutes } from './users/routes.js';
 import { registerRoleRoutes } from './rbac/routes.js';
 import { registerAuditRoutes } from './audit/routes.js';
+import { scheduleMaintenance } from './system/maintenance.js';
+import { PluginHost } from './plugins/host.js';
+import { registerPluginRoutes } from './plugins/routes.js';
 import type { Kernel } from './kernel.js';
 
 export interface PanelOptions {
@@ -40,6 +43,8 @@ export interface PanelOptions {
   validateResponses?: boolean;
   /** How long a resolved credential is trusted before re-reading it (seconds). */
   credentialCacheSeconds?: number;
+  /** Local plugin package directories to load at start, besides MPANEL_PLUGIN_PATHS (test harness). */
+  plugins?: string[];
 }
 
 /**
@@ -50,6 +55,8 @@ export interface PanelOptions {
 export class Panel {
   readonly kernel: Kernel;
   readonly loginHooks: LoginHooks;
+  /** The plugin host (install, enable, disable, upgrade, uninstall in the running process). */
+  plugins!: PluginHost;
   /** Set on a fresh installation: print it so the admin can complete setup. */
   setupToken: string | null = null;
   private server: http.Server | null = null;
@@ -57,6 +64,7 @@ export class Panel {
   private ready = false;
   private closing: Promise<void> | null = null;
   private serverSecret = '';
+  private stopMaintenance: (() => void) | null = null;
 
   private constructor(kernel: Kernel, loginHooks: LoginHooks) {
     this.kernel = kernel;
@@ -80,6 +88,7 @@ export class Panel {
       em.setFilterParams(TENANT_FILTER, { all: true });
       return em;
     };
+    let host: PluginHost | undefined;
     const permissions = new PermissionRegistry();
     for (const p of CORE_PERMISSIONS) permissions.register({ ...p, owner: 'core' });
     const authenticator = new CredentialAuthenticator(orm, {
@@ -96,6 +105,7 @@ export class Panel {
       logger: log,
       validateResponses: options.validateResponses ?? !!process.env.VITEST,
       afterCommit: () => void events.drain(),
+      onHandlerError: (owner, error) => host?.recordError(owner, 'route', error),
     });
     const kernel: Kernel = {
       config,
@@ -136,6 +146,10 @@ export class Panel {
     registerUserRoutes(kernel);
     registerRoleRoutes(kernel);
     registerAuditRoutes(kernel);
+    host = new PluginHost(kernel);
+    panel.plugins = host;
+    registerPluginRoutes(kernel, host);
+    await host.boot([...config.pluginPaths, ...(options.plugins ?? [])]);
     return panel;
   }
 
@@ -164,6 +178,7 @@ export class Panel {
     });
     this.server = server;
     this.kernel.events.start();
+    this.stopMaintenance = scheduleMaintenance(this.kernel);
     this.ready = true;
     const addr = server.address() as AddressInfo;
     const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
@@ -178,6 +193,7 @@ export class Panel {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.ready = false;
+      this.stopMaintenance?.();
       const server = this.server;
       if (server) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -191,6 +207,7 @@ export class Panel {
         clearTimeout(grace);
         clearInterval(idle);
       }
+      await this.plugins?.close();
       await this.kernel.events.stop();
       this.kernel.mailer.close();
       await this.kernel.orm.close(true);

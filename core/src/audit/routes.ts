@@ -42,6 +42,25 @@ export function toCsvRow(e: AuditEntry): string {
   return CSV_COLUMNS.map((c) => csvCell(e[c])).join(',');
 }
 
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * A `date-time` filter as an ISO string PostgreSQL accepts. The schema lets
+ * through RFC 3339 values PostgreSQL refuses (year 0, offsets of ±24 h) —
+ * those must be a 400, not a database error.
+ */
+function storableInstant(name: 'from' | 'to', value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  // Date.parse knows no leap seconds: 23:59:60 is the first instant of the next minute.
+  const leap = /:60(?=[.zZ+-]|$)/.test(value);
+  const ms = Date.parse(leap ? value.replace(/:60(?=[.zZ+-]|$)/, ':59') : value) + (leap ? 1000 : 0);
+  if (!Number.isFinite(ms) || ms < FIRST_INSTANT || ms > LAST_INSTANT) {
+    throw new ProblemError('validation-failed', `The query parameter "${name}" is not a usable date-time`, { errors: [{ pointer: `/query/${name}`, message: 'must be a date-time between the years 1 and 9999' }] });
+  }
+  return new Date(ms).toISOString();
+}
+
 /** The audit trail: query, export and verify. */
 export function registerAuditRoutes(k: Kernel): void {
   /** Translates filters + the actor's grants into a store query: only subtrees where it holds audit.read. */
@@ -55,8 +74,8 @@ export function registerAuditRoutes(k: Kernel): void {
       action: ctx.query.action,
       actionPrefix: ctx.query.actionPrefix,
       outcome: ctx.query.outcome,
-      from: ctx.query.from,
-      to: ctx.query.to,
+      from: storableInstant('from', ctx.query.from),
+      to: storableInstant('to', ctx.query.to),
       limit,
     };
     if (ctx.query.tenantId) {

@@ -41,12 +41,18 @@ interface AuditRow {
 
 export type AuditEntry = AuditRecord & { prevHash: string; hash: string };
 
-/** Postgres jsonb refuses \u0000; strip it so an attacker-controlled string can't make auditing fail. */
+// A UTF-16 surrogate without its partner: PostgreSQL's jsonb refuses it and text columns store U+FFFD instead.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Postgres refuses \u0000 (and jsonb refuses lone surrogates); strip/replace them so an
+ * attacker-controlled string can't make auditing fail, and what is hashed is what is stored.
+ */
 function sanitize(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/\u0000/g, '');
+  if (typeof value === 'string') return value.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\uFFFD');
   if (Array.isArray(value)) return value.map(sanitize);
   if (value && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, sanitize(v)]));
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [sanitize(k) as string, sanitize(v)]));
   }
   return value;
 }

@@ -20,22 +20,40 @@ async function issueOneTimeToken(k: Kernel, em: Em, userId: string, purpose: 'pa
   return secret;
 }
 
-/** Mails a password-reset link (also used to invite a user created without a password). */
-export async function sendPasswordResetMail(k: Kernel, em: Em, user: Pick<User, 'id' | 'email' | 'name'>, kind: 'reset' | 'invite' = 'reset'): Promise<void> {
+/**
+ * Mails a password-reset link (also used to invite a user created without a
+ * password). With `background`, delivery is not awaited and a failure is only
+ * logged: the anonymous reset request must answer the same way, and as fast,
+ * whether or not the address is known and the mail server is up.
+ */
+export async function sendPasswordResetMail(
+  k: Kernel, em: Em, user: Pick<User, 'id' | 'email' | 'name'>, kind: 'reset' | 'invite' = 'reset', options: { background?: boolean } = {},
+): Promise<void> {
   const secret = await issueOneTimeToken(k, em, user.id, 'password-reset', (kind === 'invite' ? 24 * 60 : RESET_MINUTES) * 60_000);
   const link = `${k.config.publicUrl}/reset-password?token=${secret}`;
-  await k.mailer.send({
+  const delivery = k.mailer.send({
     to: user.email,
     subject: kind === 'invite' ? 'Your mpanel account — set your password' : 'Reset your mpanel password',
     text: `Hello ${user.name},\n\n${kind === 'invite' ? 'An account was created for you.' : 'Someone asked to reset your password.'} Open this link to choose a password:\n\n${link}\n\nThe link works once${kind === 'invite' ? ' within 24 hours' : ` within ${RESET_MINUTES} minutes`}. If you did not ask for this, ignore this mail.\n\nToken: ${secret}\n`,
   });
+  if (options.background) void delivery.catch(() => undefined); // the mailer logged it
+  else await delivery;
 }
 
-async function consume(k: Kernel, em: Em, secret: string, purpose: 'password-reset' | 'email-verify'): Promise<OneTimeToken> {
-  const t = await em.findOne(OneTimeToken, { tokenHash: sha256(secret), purpose });
-  if (!t || t.usedAt || new Date(t.expiresAt).getTime() <= k.now()) throw new ProblemError('token-invalid', 'The link is invalid, used or expired; ask for a new one');
-  t.usedAt = new Date(k.now());
-  return t;
+/**
+ * Marks a token used and returns its user — one atomic UPDATE, so two
+ * concurrent requests with the same token cannot both succeed (the second
+ * waits for the first's row lock and then sees `used_at` set). If the
+ * caller's transaction rolls back (e.g. a weak password), the token stays usable.
+ */
+async function consume(k: Kernel, em: Em, secret: string, purpose: 'password-reset' | 'email-verify'): Promise<{ userId: string }> {
+  const now = new Date(k.now());
+  const rows = await em.execute<Array<{ user_id: string }>>(
+    'update one_time_token set used_at = ? where token_hash = ? and purpose = ? and used_at is null and expires_at > ? returning user_id',
+    [now, sha256(secret), purpose, now],
+  );
+  if (!rows[0]) throw new ProblemError('token-invalid', 'The link is invalid, used or expired; ask for a new one');
+  return { userId: rows[0].user_id };
 }
 
 /** Password reset and e-mail verification by mail. */
@@ -60,7 +78,7 @@ export function registerRecoveryRoutes(k: Kernel): void {
       ctx.audit.target = `email:${ctx.body.email.toLowerCase()}`;
       if (user) {
         ctx.audit.tenantId = user.tenantId;
-        await sendPasswordResetMail(k, em, user);
+        await sendPasswordResetMail(k, em, user, 'reset', { background: true });
       }
       ctx.audit.details = { known: !!user };
       return { status: 'accepted' as const };

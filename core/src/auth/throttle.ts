@@ -84,7 +84,26 @@ export class LoginThrottle {
     return false;
   }
 
+  /**
+   * Keeps the table bounded without letting a flood of junk keys wipe the
+   * counters that matter: forget idle keys first, then keys with a single
+   * failure, then the oldest unlocked ones, and only as a last resort locks.
+   */
   private prune(map: Map<string, Counter>, t: number): void {
-    for (const [k, c] of map) if (c.lockedUntil <= t) map.delete(k);
+    const windowMs = this.options.lockSeconds * 1000;
+    const target = Math.floor(MAX_KEYS * 0.9);
+    const passes: Array<(c: Counter) => boolean> = [
+      (c) => c.lockedUntil <= t && t - c.windowStart > windowMs,
+      (c) => c.lockedUntil <= t && c.failures <= 1,
+      (c) => c.lockedUntil <= t,
+      () => true,
+    ];
+    for (const evictable of passes) {
+      if (map.size < target) return;
+      for (const [k, c] of map) {
+        if (map.size < target) return;
+        if (evictable(c)) map.delete(k);
+      }
+    }
   }
 }

@@ -37,6 +37,10 @@ export interface PanelConfig {
   loginLockSeconds: number;
   /** Seconds to wait for in-flight requests on SIGTERM before closing anyway. */
   shutdownGraceSeconds: number;
+  /** npm registry plugins are installed from. */
+  registryUrl: string;
+  /** Local plugin package directories loaded at start (a distribution's built-in plugins). */
+  pluginPaths: string[];
 }
 
 interface VariableSpec {
@@ -62,6 +66,8 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'MPANEL_LOGIN_MAX_FAILURES_IP', description: 'failed logins per IP in the window before throttling', default: '20' },
   { name: 'MPANEL_LOGIN_LOCK_SECONDS', description: 'throttle window and first lock duration (doubles on repeat, capped at 16×)', default: '60' },
   { name: 'MPANEL_SHUTDOWN_GRACE', description: 'seconds to finish in-flight requests on SIGTERM', default: '10' },
+  { name: 'MPANEL_REGISTRY', description: 'npm registry URL plugins are installed from (e.g. your Verdaccio)', default: 'http://127.0.0.1:4873' },
+  { name: 'MPANEL_PLUGIN_PATHS', description: 'comma-separated directories of local plugin packages loaded at start (built-in plugins of a distribution)', default: '(none)' },
 ];
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -72,6 +78,12 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0)
     throw new ProblemError('config-invalid', `${name} must be an integer ≥ ${min}, got "${raw}"`);
   }
   return n;
+}
+
+function registryUrl(raw: string | undefined): string {
+  const url = (raw || 'http://127.0.0.1:4873').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ProblemError('config-invalid', `MPANEL_REGISTRY must be an http(s) URL, got "${raw}"`);
+  return url;
 }
 
 /** Reads and validates configuration; `overrides` win over the environment (tests use them). */
@@ -99,6 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     loginMaxFailuresPerIp: intVar(env, 'MPANEL_LOGIN_MAX_FAILURES_IP', 20, 1),
     loginLockSeconds: intVar(env, 'MPANEL_LOGIN_LOCK_SECONDS', 60, 1),
     shutdownGraceSeconds: intVar(env, 'MPANEL_SHUTDOWN_GRACE', 10, 0),
+    registryUrl: registryUrl(env.MPANEL_REGISTRY),
+    pluginPaths: (env.MPANEL_PLUGIN_PATHS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(p)),
     ...overrides,
   };
   return config;

@@ -1,5 +1,8 @@
 import { getProblem, problemTypeUri } from './catalogue.js';
 
+/** Shared with the SDK (Symbol.for), so problems cross package copies. */
+const PROBLEM_BRAND: unique symbol = Symbol.for('mpanel.problem') as never;
+
 /** One field-level complaint inside a `validation-failed` problem. */
 export interface ProblemFieldError {
   /** JSON pointer into the request part, e.g. `/body/email`. */
@@ -25,14 +28,15 @@ export interface ProblemDocument {
  * a handler becomes a 500 `internal` with the detail hidden.
  */
 export class ProblemError extends Error {
+  /** Same brand as the SDK's ProblemError, so plugin-thrown problems are recognised. */
+  readonly [PROBLEM_BRAND] = true;
   readonly code: string;
   readonly status: number;
   readonly title: string;
   readonly extensions: Record<string, unknown>;
 
-  constructor(code: string, detail: string, extensions: Record<string, unknown> = {}) {
+  constructor(code: string, detail: string, extensions: Record<string, unknown> = {}, spec = getProblem(code)) {
     super(detail);
-    const spec = getProblem(code);
     if (!spec) throw new Error(`unknown problem code "${code}" (define it with defineProblem)`);
     this.name = 'ProblemError';
     this.code = code;
@@ -56,4 +60,27 @@ export class ProblemError extends Error {
 
 export function isProblem(err: unknown): err is ProblemError {
   return err instanceof ProblemError;
+}
+
+
+interface ForeignProblem {
+  code: string;
+  message: string;
+  status?: number;
+  title?: string;
+  extensions?: Record<string, unknown>;
+}
+
+/**
+ * Converts a problem thrown by a plugin (the SDK's ProblemError, possibly
+ * from another copy of the SDK) into core's. Core codes keep their catalogue
+ * status; plugin codes may only choose a 4xx status — anything else is 500.
+ */
+export function fromForeignProblem(err: unknown): ProblemError | null {
+  if (typeof err !== 'object' || err === null || (err as Record<symbol, unknown>)[PROBLEM_BRAND] !== true) return null;
+  const f = err as ForeignProblem;
+  if (typeof f.code !== 'string' || !/^[a-z][a-z0-9-]{0,63}$/.test(f.code)) return null;
+  const known = getProblem(f.code);
+  const status = known?.status ?? (typeof f.status === 'number' && f.status >= 400 && f.status < 500 ? f.status : 400);
+  return new ProblemError(f.code, String(f.message), f.extensions ?? {}, { status, title: known?.title ?? f.title ?? f.code });
 }

@@ -20,6 +20,19 @@ export interface PublishOptions {
 }
 
 const TYPE = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** JSON that PostgreSQL's jsonb accepts: no \u0000, no lone surrogates (user input must not make the outbox write fail). */
+function jsonbSafe(value: unknown): string {
+  const clean = (s: string) => s.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\uFFFD');
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return clean(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object' && !(v instanceof Date)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [clean(k), walk(x)]));
+    return v;
+  };
+  return JSON.stringify(walk(value));
+}
 
 /** Writes an event to the outbox inside the caller's transaction; it is delivered only after commit. */
 export async function writeOutbox(tem: Em, type: string, payload: Record<string, unknown>, options: PublishOptions = {}): Promise<void> {
@@ -29,7 +42,7 @@ export async function writeOutbox(tem: Em, type: string, payload: Record<string,
     options.tenantId ?? null,
     options.tenantPath ?? null,
     options.permission ?? null,
-    JSON.stringify(payload),
+    jsonbSafe(payload),
   ]);
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type NextFunction } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { ProblemError, isProblem } from '../errors/problem.js';
+import { ProblemError, isProblem, fromForeignProblem } from '../errors/problem.js';
 import type { RouteRegistry } from './route-registry.js';
 import type { PanelMetrics } from './metrics.js';
 
@@ -87,6 +87,8 @@ interface HttpError {
 
 function toProblem(err: unknown, limit: number): ProblemError {
   if (isProblem(err)) return err;
+  const foreign = fromForeignProblem(err);
+  if (foreign) return foreign;
   const e = err as HttpError;
   switch (e?.type) {
     case 'entity.too.large':

@@ -2,7 +2,7 @@ import express, { type Request, type Response, type NextFunction, type Router } 
 import type { ValidateFunction } from 'ajv';
 import type { DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
-import { ProblemError } from '../errors/problem.js';
+import { ProblemError, fromForeignProblem } from '../errors/problem.js';
 import type { Em, Orm } from '../db/orm.js';
 import type { Actor } from '../di/actor.js';
 import { Tokens } from '../di/tokens.js';
@@ -46,6 +46,8 @@ export interface RouteContext<P = Record<string, string>, Q = Record<string, unk
   body: B;
   actor: Actor;
   authz: Authorization;
+  /** Ids of every tenant the actor may see (the request EntityManager's tenant filter). */
+  visibleTenantIds: readonly string[];
   /** Request-scoped EntityManager: inside the route's transaction for state-changing routes; tenant-filtered. */
   em: Em;
   /** The request's child DI container (actor, authz, em, logger registered as values). */
@@ -123,6 +125,8 @@ export interface RouteRegistryDeps {
   validateResponses: boolean;
   /** Called after a state-changing transaction commits (triggers event delivery). */
   afterCommit: () => void;
+  /** Called when a handler fails with something other than a problem (a bug): the plugin host blames the owner. */
+  onHandlerError?: (owner: string, error: unknown) => void;
 }
 
 const STATE_CHANGING = new Set<HttpMethod>(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -204,7 +208,10 @@ export class RouteRegistry {
     routes.sort((a, b) => paramCount(a.def.path) - paramCount(b.def.path));
     for (const route of routes) {
       router[route.def.method.toLowerCase() as 'get'](route.def.path, (req: Request, res: Response, next: NextFunction) => {
-        this.handle(route, req, res).catch(next);
+        this.handle(route, req, res).catch((err: unknown) => {
+          if (!(err instanceof ProblemError) && !fromForeignProblem(err)) this.deps.onHandlerError?.(route.owner, err);
+          next(err);
+        });
       });
     }
     this.routers.set(owner, router);
@@ -274,6 +281,7 @@ export class RouteRegistry {
     const container = this.deps.rootContainer.createChildContainer();
     container.register(Tokens.Actor, { useValue: actor });
     container.register(Tokens.Authorization, { useValue: authz });
+    container.register(Tokens.TenantScope, { useValue: { tenantId: actor.tenantId ?? null, tenantPath: actor.tenantPath ?? null, visibleTenantIds: auth.visibleTenantIds } });
     container.register(Tokens.RequestLogger, { useValue: log });
     container.register(Tokens.RequestId, { useValue: requestId });
 
@@ -286,6 +294,7 @@ export class RouteRegistry {
         body,
         actor,
         authz,
+        visibleTenantIds: auth.visibleTenantIds,
         em,
         container,
         log,
@@ -363,7 +372,7 @@ export class RouteRegistry {
   }
 
   private async auditFailure(def: RouteDefinition, base: Omit<AuditInput, 'action' | 'outcome'>, actor: Actor, note: AuditNote, error: unknown): Promise<void> {
-    const code = error instanceof ProblemError ? error.code : 'internal';
+    const code = error instanceof ProblemError ? error.code : (fromForeignProblem(error)?.code ?? 'internal');
     await this.auditStandalone(this.entryFor(def, base, actor, note, 'failure', { error: code }));
   }
 

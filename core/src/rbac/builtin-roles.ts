@@ -21,7 +21,7 @@ export const BUILTIN_ROLES: BuiltinRole[] = [
     description: 'Runs the platform day to day; cannot change platform-wide settings',
     permissions: [
       'account.self', 'tenant.read', 'tenant.create', 'tenant.update', 'user.read', 'user.create', 'user.update',
-      'role.read', 'role.manage', 'role.assign', 'session.manage', 'audit.read', 'audit.verify',
+      'role.read', 'role.manage', 'role.assign', 'session.manage', 'audit.read', 'audit.verify', 'plugin.read',
     ],
   },
   {
@@ -43,6 +43,6 @@ export const BUILTIN_ROLES: BuiltinRole[] = [
     key: 'auditor',
     name: 'Read-only auditor',
     description: 'Reads the audit trail and the directory; changes nothing but its own account',
-    permissions: ['account.self', 'tenant.read', 'user.read', 'role.read', 'audit.read', 'audit.verify'],
+    permissions: ['account.self', 'tenant.read', 'user.read', 'role.read', 'audit.read', 'audit.verify', 'plugin.read'],
   },
 ];

@@ -50,5 +50,7 @@ export const CORE_PERMISSIONS: Array<Omit<PermissionDefinition, 'owner'>> = [
   { name: 'session.manage', description: 'See and revoke other users’ sessions in one’s subtree' },
   { name: 'audit.read', description: 'Query and export the audit trail of one’s subtree' },
   { name: 'audit.verify', description: 'Verify the audit hash chain' },
+  { name: 'plugin.read', description: 'See installed plugins, their state and the plugin catalog' },
+  { name: 'plugin.manage', description: 'Install, enable, disable, upgrade, configure and uninstall plugins (runs their code)' },
   { name: 'platform.manage', description: 'Platform-wide administration' },
 ];

@@ -82,19 +82,20 @@ export function registerSetupRoutes(k: Kernel): void {
     schema: {
       body: {
         type: 'object',
-        required: ['token', 'email', 'password', 'name'],
-        properties: { token: { type: 'string', minLength: 1, maxLength: 200 }, email: emailSchema, password: passwordSchema, name: nameSchema, tenantName: nameSchema },
+        // `token` is checked by the handler so a missing one is a 403 like a wrong one, not a 400.
+        required: ['email', 'password', 'name'],
+        properties: { token: { type: 'string', maxLength: 200 }, email: emailSchema, password: passwordSchema, name: nameSchema, tenantName: nameSchema },
       },
       response: { type: 'object', required: ['user', 'tenant'], properties: { user: userView, tenant: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string' }, name: { type: 'string' } } } } },
     },
     status: 201,
-    handler: async (ctx: RouteContext<{}, {}, { token: string; email: string; password: string; name: string; tenantName?: string }>) => {
+    handler: async (ctx: RouteContext<{}, {}, { token?: string; email: string; password: string; name: string; tenantName?: string }>) => {
       const em = ctx.unscopedEm();
       // Serialise concurrent setup attempts: only one may create the owner.
       await em.execute('select pg_advisory_xact_lock(7261002)');
       const state = await k.state.get<SetupState>(em, KEY);
       if (state?.done) throw new ProblemError('setup-done', 'Setup was already completed; log in instead');
-      if (!state?.tokenHash || !safeEqual(sha256(ctx.body.token), state.tokenHash)) {
+      if (!state?.tokenHash || !ctx.body.token || !safeEqual(sha256(ctx.body.token), state.tokenHash)) {
         throw new ProblemError('setup-token-invalid', `The setup token is wrong; it is in ${setupTokenPath(k.config.dataDir)} and was printed at start`);
       }
       checkPasswordPolicy(ctx.body.password, ctx.body.email);
@@ -105,6 +106,7 @@ export function registerSetupRoutes(k: Kernel): void {
       ctx.audit.tenantPath = tenant.path;
       ctx.audit.details = { email: user.email };
       await ctx.publish('tenant.created', { id: tenant.id, name: tenant.name, kind: tenant.kind }, { tenantId: tenant.id, tenantPath: tenant.path, permission: 'tenant.read' });
+      // If the commit still failed after this, the next start writes a fresh token.
       fs.rmSync(setupTokenPath(k.config.dataDir), { force: true });
       return { user: toUserView(user), tenant: { id: tenant.id, name: tenant.name } };
     },

@@ -1,4 +1,8 @@
 import { Migration0001Initial } from './0001-initial.js';
+import { Migration0002Plugins } from './0002-plugins.js';
 
 /** Core migrations in order. Add new ones at the end; never edit a released one. */
-export const coreMigrations = [{ name: '0001-initial', class: Migration0001Initial }];
+export const coreMigrations = [
+  { name: '0001-initial', class: Migration0001Initial },
+  { name: '0002-plugins', class: Migration0002Plugins },
+];

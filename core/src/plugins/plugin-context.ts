@@ -1,0 +1,227 @@
+import { AsyncSeriesHook, AsyncParallelHook, AsyncSeriesWaterfallHook, AsyncSeriesBailHook } from 'tapable';
+import { Cron } from 'croner';
+import type {
+  PluginContext, PluginRoute, PluginRequest, PluginEntityManager, PluginHook, JobHandle, PluginManifest, PluginEvent,
+} from '@mpanel/sdk';
+import type { Kernel } from '../kernel.js';
+import type { Em } from '../db/orm.js';
+import type { RouteContext, RouteDefinition } from '../http/route-registry.js';
+import { writeOutbox } from '../events/outbox.js';
+import { appendAudit } from '../audit/store.js';
+import type { Registrations } from './registrations.js';
+
+/** Typed services plugins provide to each other, by `<plugin id>.<name>`. */
+export class ServiceDirectory {
+  private readonly services = new Map<string, { owner: string; implementation: unknown }>();
+
+  provide(owner: string, name: string, implementation: unknown): () => void {
+    const existing = this.services.get(name);
+    if (existing) throw new Error(`service "${name}" is already provided by ${existing.owner}`);
+    const entry = { owner, implementation };
+    this.services.set(name, entry);
+    return () => {
+      if (this.services.get(name) === entry) this.services.delete(name);
+    };
+  }
+
+  consume<T>(name: string): T {
+    const entry = this.services.get(name);
+    if (!entry) throw new Error(`no plugin provides the service "${name}" (is its plugin enabled?)`);
+    return entry.implementation as T;
+  }
+
+  list(): Array<{ name: string; owner: string }> {
+    return [...this.services.entries()].map(([name, e]) => ({ name, owner: e.owner }));
+  }
+}
+
+export interface PluginRuntimeState {
+  id: string;
+  version: string;
+  manifest: PluginManifest;
+  capabilities: string[];
+  schema: string;
+  settings: Record<string, unknown>;
+  settingsListeners: Set<(s: Record<string, unknown>) => void | Promise<void>>;
+}
+
+/** Turns a core route context into what a plugin handler sees. */
+function toPluginRequest(id: string, rc: RouteContext<any, any, any>): PluginRequest {
+  return {
+    params: rc.params,
+    query: rc.query,
+    body: rc.body,
+    actor: {
+      type: rc.actor.type, userId: rc.actor.userId, email: rc.actor.email, tenantId: rc.actor.tenantId, tenantPath: rc.actor.tenantPath, label: rc.actor.label,
+    },
+    can: (permission, tenantPath) => (tenantPath ? rc.authz.hasOn(permission, tenantPath) : rc.authz.has(permission)),
+    visibleTenantIds: rc.visibleTenantIds,
+    em: rc.em as unknown as PluginEntityManager,
+    log: rc.log.child({ plugin: id }),
+    requestId: rc.requestId,
+    ip: rc.ip,
+    audit: rc.audit,
+    publish: (type, payload, options) => {
+      assertOwnName(id, type, 'event type');
+      return rc.publish(type, payload, options);
+    },
+    raw: { req: rc.req, res: rc.res },
+  };
+}
+
+function assertOwnName(id: string, name: string, what: string): void {
+  if (!name.startsWith(`${id}.`)) throw new Error(`${what} "${name}" must start with "${id}."`);
+}
+
+/**
+ * Builds the `ctx` a plugin's setup receives. Every registration goes through
+ * `regs`, so disabling the plugin undoes it completely.
+ */
+export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: Registrations, services: ServiceDirectory): PluginContext<any> {
+  const { id } = state;
+  const log = k.log.child({ plugin: id });
+  const allEm = (): Em => k.systemEm();
+
+  const ctx: PluginContext<any> = {
+    id,
+    version: state.version,
+    manifest: Object.freeze(structuredClone(state.manifest)),
+    capabilities: Object.freeze([...state.capabilities]),
+
+    routes: {
+      add(route: PluginRoute) {
+        if (!route.path?.startsWith('/')) throw new Error(`route path "${route.path}" must start with /`);
+        if (route.audit) assertOwnName(id, route.audit, 'audit action');
+        const def: RouteDefinition = {
+          method: route.method,
+          path: `/api/v1/p/${id}${route.path === '/' ? '' : route.path}`,
+          summary: route.summary,
+          tags: [`plugin:${id}`],
+          schema: route.schema,
+          permission: route.permission,
+          public: route.public,
+          audit: route.audit,
+          tenantScoped: route.tenantScoped,
+          status: route.status,
+          raw: route.raw,
+          handler: (rc) => route.handler(toPluginRequest(id, rc)),
+        };
+        const remove = k.routes.register(def, `plugin:${id}`);
+        return regs.add(`route ${def.method} ${def.path}`, remove);
+      },
+    },
+
+    permissions: { has: (name) => k.permissions.has(name) },
+
+    db: {
+      schema: state.schema,
+      em: () => allEm() as unknown as PluginEntityManager,
+      transaction: (fn) => allEm().transactional((tem) => fn(tem as unknown as PluginEntityManager)),
+    },
+
+    hooks: {
+      tap(hookName, fn) {
+        const untap = k.hooks.tap(hookName, id, fn);
+        return regs.add(`tap ${hookName}`, untap);
+      },
+      define<T, R>(hookName: string, kind: 'series' | 'parallel' | 'waterfall' | 'bail', args: string[] = ['value']): PluginHook<T, R> {
+        assertOwnName(id, hookName, 'hook name');
+        const hook =
+          kind === 'series' ? new AsyncSeriesHook<[T]>(args as [string])
+          : kind === 'parallel' ? new AsyncParallelHook<[T]>(args as [string])
+          : kind === 'waterfall' ? new AsyncSeriesWaterfallHook<[T]>(args as [string])
+          : new AsyncSeriesBailHook<[T], R>(args as [string]);
+        k.hooks.define(hookName, hook, { owner: id, description: `${kind} hook of plugin ${id}` });
+        regs.add(`hook ${hookName}`, () => k.hooks.undefine(hookName));
+        return { name: hookName, call: (arg: T) => (hook as AsyncSeriesBailHook<[T], R>).promise(arg) as Promise<R | undefined> };
+      },
+    },
+
+    events: {
+      async publish(type, payload, options) {
+        assertOwnName(id, type, 'event type');
+        await allEm().transactional((tem) => writeOutbox(tem as unknown as Em, type, payload, options));
+        void k.events.drain();
+      },
+      subscribe(pattern, handler) {
+        const off = k.events.subscribe(pattern, (e) => handler(e as PluginEvent), id);
+        return regs.add(`subscription ${pattern}`, off);
+      },
+    },
+
+    settings: {
+      get: () => structuredClone(state.settings),
+      onChange(fn) {
+        state.settingsListeners.add(fn);
+        return regs.add('settings listener', () => {
+          state.settingsListeners.delete(fn);
+        });
+      },
+    },
+
+    jobs: {
+      every(name, ms, fn): JobHandle {
+        if (!Number.isFinite(ms) || ms < 100) throw new Error(`job "${name}": interval must be ≥ 100 ms`);
+        let running = false;
+        const timer = setInterval(() => {
+          if (running) return;
+          running = true;
+          Promise.resolve()
+            .then(fn)
+            .catch((err) => log.error({ err, job: name }, 'plugin job failed'))
+            .finally(() => (running = false));
+        }, ms);
+        timer.unref();
+        const stop = regs.add(`job ${name}`, () => clearInterval(timer));
+        return { stop };
+      },
+      cron(name, expression, fn): JobHandle {
+        let job: Cron;
+        try {
+          job = new Cron(expression, { protect: true, catch: (err) => log.error({ err, job: name }, 'plugin cron job failed') }, async () => {
+            await fn();
+          });
+        } catch (err) {
+          throw new Error(`job "${name}": invalid cron expression "${expression}": ${(err as Error).message}`);
+        }
+        const stop = regs.add(`cron ${name}`, () => job.stop());
+        return { stop };
+      },
+      background(name, fn): JobHandle {
+        const controller = new AbortController();
+        const stop = regs.add(`background ${name}`, () => controller.abort());
+        Promise.resolve()
+          .then(() => fn(controller.signal))
+          .catch((err) => {
+            if (!controller.signal.aborted) log.error({ err, job: name }, 'plugin background job failed');
+          });
+        return { stop };
+      },
+    },
+
+    ui: { contributions: () => structuredClone(state.manifest.contributes ?? {}) },
+
+    services: {
+      provide(name, implementation) {
+        const full = `${id}.${name}`;
+        return regs.add(`service ${full}`, services.provide(id, full, implementation));
+      },
+      consume: (name) => services.consume(name),
+    },
+
+    log,
+
+    audit: {
+      async write(entry) {
+        await allEm().transactional((tem) =>
+          appendAudit(tem as unknown as Em, {
+            actorType: 'plugin', actorId: id, actorLabel: `plugin ${id}`, outcome: entry.outcome ?? 'success',
+            action: entry.action, target: entry.target ?? null, tenantId: entry.tenantId ?? null, tenantPath: entry.tenantPath ?? null,
+            details: { ...(entry.details ?? {}), plugin: id },
+          }),
+        );
+      },
+    },
+  };
+  return ctx;
+}

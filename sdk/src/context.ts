@@ -1,0 +1,210 @@
+import type { PluginManifest } from './manifest.js';
+
+/** JSON Schema as accepted by route and settings declarations. */
+export type JsonSchema = Record<string, unknown>;
+
+/** Structured logger scoped to the plugin (pino-compatible subset). */
+export interface PluginLogger {
+  trace(obj: object | string, msg?: string): void;
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+}
+
+/** Who is calling a route. */
+export interface PluginActor {
+  type: 'user' | 'token' | 'anonymous' | 'system';
+  userId?: string;
+  email?: string;
+  tenantId?: string;
+  tenantPath?: string;
+  label: string;
+}
+
+/** The subset of MikroORM's EntityManager a plugin gets; tenant-filtered in requests. */
+export interface PluginEntityManager {
+  find<T extends object>(entity: unknown, where: Record<string, unknown>, options?: Record<string, unknown>): Promise<T[]>;
+  findOne<T extends object>(entity: unknown, where: Record<string, unknown>, options?: Record<string, unknown>): Promise<T | null>;
+  count(entity: unknown, where?: Record<string, unknown>): Promise<number>;
+  create<T extends object>(entity: unknown, data: Record<string, unknown>): T;
+  persist(entity: object | object[]): unknown;
+  remove(entity: object | object[]): unknown;
+  flush(): Promise<void>;
+  /** Raw SQL with `?` placeholders. Qualify the plugin's tables with its schema (`ctx.db.schema`). */
+  execute<T = Array<Record<string, unknown>>>(sql: string, params?: unknown[]): Promise<T>;
+}
+
+/** What a route handler receives. */
+export interface PluginRequest<P = Record<string, string>, Q = Record<string, unknown>, B = unknown> {
+  params: P;
+  query: Q;
+  body: B;
+  actor: PluginActor;
+  /** Whether the actor holds a permission (on a tenant, by its path, if given). */
+  can(permission: string, tenantPath?: string): boolean;
+  /** Tenant ids the actor may see. */
+  visibleTenantIds: readonly string[];
+  /** Request-scoped EntityManager: in the route's transaction for state changes, tenant-filtered. */
+  em: PluginEntityManager;
+  log: PluginLogger;
+  requestId: string;
+  ip: string;
+  /** Details for this route's audit entry. */
+  audit: { target?: string; tenantId?: string | null; tenantPath?: string | null; details?: Record<string, unknown> };
+  /** Publishes an event in the route's transaction (delivered after commit). Type must start with `<plugin id>.`. */
+  publish(type: string, payload: Record<string, unknown>, options?: EventOptions): Promise<void>;
+  /** The raw Node/express request and response, for headers and streaming. */
+  raw: { req: unknown; res: unknown };
+}
+
+/** A route a plugin adds; mounted under `/api/v1/p/<plugin id>`. */
+export interface PluginRoute<P = any, Q = any, B = any, R = any> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path below the plugin prefix, starting with `/`, e.g. `/greetings/:id`. */
+  path: string;
+  summary: string;
+  schema?: { params?: JsonSchema; query?: JsonSchema; body?: JsonSchema; response?: JsonSchema };
+  /** A permission (core's or one from the manifest) — or `public: true`. Exactly one. */
+  permission?: string;
+  public?: true;
+  /** Audit action for state-changing routes, conventionally `<plugin id>.<thing>.<verb>`. */
+  audit?: string;
+  /** The route addresses a tenant-owned object by `:id`. */
+  tenantScoped?: boolean;
+  status?: number;
+  /** The handler writes the response itself (`req.raw.res`). */
+  raw?: boolean;
+  handler(req: PluginRequest<P, Q, B>): Promise<R> | R;
+}
+
+export interface EventOptions {
+  tenantId?: string | null;
+  tenantPath?: string | null;
+  /** Permission a socket client must hold to receive it. */
+  permission?: string | null;
+}
+
+/** A delivered domain event. */
+export interface PluginEvent<P = Record<string, unknown>> {
+  id: number;
+  type: string;
+  tenantId: string | null;
+  tenantPath: string | null;
+  permission: string | null;
+  payload: P;
+  createdAt: string;
+}
+
+/** A migration of the plugin's own schema (`plugin_<id>`). Keep one SQL statement per `execute`. */
+export interface PluginMigration {
+  /** Unique, sortable name, e.g. `0001-greetings`. Never rename or edit a released migration. */
+  name: string;
+  up(db: MigrationDb): Promise<void>;
+  down(db: MigrationDb): Promise<void>;
+}
+
+/** What a migration can do: run SQL inside the plugin's schema, in a transaction. */
+export interface MigrationDb {
+  /** The schema the plugin's tables live in, e.g. `plugin_hello`. */
+  schema: string;
+  execute(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+export interface JobHandle {
+  /** Stops the job (also done automatically on disable). */
+  stop(): void;
+}
+
+/** Removes a registration again (all are also undone on disable). */
+export type Disposer = () => void;
+
+/**
+ * Everything a plugin can do, handed to `setup(ctx)`. Whatever is registered
+ * through it is tracked and undone when the plugin is disabled.
+ */
+export interface PluginContext<Settings = Record<string, unknown>> {
+  /** The plugin's id and version, from the manifest and package.json. */
+  readonly id: string;
+  readonly version: string;
+  readonly manifest: Readonly<PluginManifest>;
+  /** Capabilities the admin granted. */
+  readonly capabilities: readonly string[];
+
+  routes: {
+    add<P = any, Q = any, B = any, R = any>(route: PluginRoute<P, Q, B, R>): Disposer;
+  };
+
+  permissions: {
+    /** Whether a permission exists (core, this plugin or another enabled plugin). */
+    has(name: string): boolean;
+  };
+
+  /** EntityManager outside requests (jobs, subscribers): sees every tenant. */
+  db: {
+    em(): PluginEntityManager;
+    /** Runs `fn` in a transaction with its own EntityManager. */
+    transaction<T>(fn: (em: PluginEntityManager) => Promise<T>): Promise<T>;
+    /** The plugin's schema name. */
+    schema: string;
+  };
+
+  hooks: {
+    /** Taps a hook by name (core's — see CORE_HOOKS — or another plugin's). Async hooks take async functions. */
+    tap(hookName: string, fn: (...args: any[]) => unknown): Disposer;
+    /**
+     * Declares a hook other plugins can tap; name must start with `<plugin id>.`.
+     * `kind` picks the tapable class. Returns the hook to call.
+     */
+    define<T = unknown, R = unknown>(hookName: string, kind: 'series' | 'parallel' | 'waterfall' | 'bail', args?: string[]): PluginHook<T, R>;
+  };
+
+  events: {
+    /** Publishes an event outside a request (in its own transaction). Type must start with `<plugin id>.`. */
+    publish(type: string, payload: Record<string, unknown>, options?: EventOptions): Promise<void>;
+    /** Subscribes to a type, a `prefix.*` or `*`. */
+    subscribe(pattern: string, handler: (event: PluginEvent) => void | Promise<void>): Disposer;
+  };
+
+  settings: {
+    /** Current settings (validated against the manifest's schema, defaults applied). */
+    get(): Settings;
+    /** Called after an admin changed the settings. */
+    onChange(fn: (settings: Settings) => void | Promise<void>): Disposer;
+  };
+
+  jobs: {
+    /** Runs `fn` every `ms` milliseconds (never overlapping itself). */
+    every(name: string, ms: number, fn: () => Promise<void> | void): JobHandle;
+    /** Runs `fn` on a cron schedule (5 or 6 fields, server time zone). */
+    cron(name: string, expression: string, fn: () => Promise<void> | void): JobHandle;
+    /** Runs `fn` once in the background; errors are logged and blamed on the plugin. */
+    background(name: string, fn: (signal: AbortSignal) => Promise<void>): JobHandle;
+  };
+
+  ui: {
+    /** The static UI contributions of the manifest (what the shell will show). */
+    contributions(): NonNullable<PluginManifest['contributes']>;
+  };
+
+  services: {
+    /** Offers a typed service to other plugins under `<plugin id>.<name>`. */
+    provide<T>(name: string, implementation: T): Disposer;
+    /** Gets a service another plugin provides; throws if it isn't available. */
+    consume<T>(name: string): T;
+  };
+
+  log: PluginLogger;
+
+  audit: {
+    /** Writes an audit entry tagged with the plugin id (outside requests; routes audit automatically). */
+    write(entry: { action: string; outcome?: 'success' | 'failure' | 'denied'; target?: string; tenantId?: string | null; tenantPath?: string | null; details?: Record<string, unknown> }): Promise<void>;
+  };
+}
+
+/** A hook a plugin declared. */
+export interface PluginHook<T = unknown, R = unknown> {
+  readonly name: string;
+  /** Calls every tap (for `series`/`parallel`), threads a value (`waterfall`), or returns the first non-undefined (`bail`). */
+  call(arg: T): Promise<R | undefined>;
+}
