@@ -75,9 +75,17 @@ export function registerAccountRoutes(k: Kernel): void {
       if (ctx.actor.type !== 'user') throw new ProblemError('forbidden', 'Passwords are changed in a logged-in session, not with an API token');
       const user = await ctx.em.findOneOrFail(User, { id: ctx.actor.userId! });
       ctx.audit.target = `user:${user.id}`;
+      // A hijacked session must not be able to guess the current password at full speed.
+      const throttleKey = `password-change:${user.id}`;
+      const verdict = k.throttle.check(throttleKey, ctx.ip);
+      if (!verdict.allowed) {
+        throw new ProblemError('too-many-attempts', `Too many wrong passwords; try again in ${verdict.retryAfterSeconds} s`, { retryAfter: verdict.retryAfterSeconds });
+      }
       if (!(await verifyPassword(user.passwordHash, ctx.body.currentPassword))) {
+        k.throttle.fail(throttleKey, ctx.ip);
         throw new ProblemError('invalid-credentials', 'The current password is wrong');
       }
+      k.throttle.succeed(throttleKey);
       checkPasswordPolicy(ctx.body.newPassword, user.email);
       user.passwordHash = await hashPassword(ctx.body.newPassword);
       user.passwordChangedAt = new Date(k.now());

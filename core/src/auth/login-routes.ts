@@ -5,7 +5,7 @@ import type { Em } from '../db/orm.js';
 import { email as emailSchema, userView, toUserView } from '../http/common-schemas.js';
 import type { RouteContext } from '../http/route-registry.js';
 import { burnVerifyTime, verifyPassword } from '../auth/passwords.js';
-import { sign, unsign } from './secrets.js';
+import { randomSecret, sign, unsign } from './secrets.js';
 import { createSession, setSessionCookies, clearSessionCookies } from './sessions.js';
 import type { LoginHooks, LoginState, LoginSubject, FactorRequirement } from './login-hooks.js';
 import { parse as parseCookie } from 'cookie';
@@ -16,6 +16,27 @@ interface Ticket {
   sub: string;
   factors: string[];
   exp: number;
+  /** Ticket id: a ticket is spent by the first factor answered right (no replay into a second session). */
+  jti: string;
+}
+
+/**
+ * Ticket ids already spent, until their ticket expires. Per process, like the
+ * login throttle: on several nodes a ticket could be replayed once per node
+ * within its five minutes, and only with a correct factor answer.
+ */
+class SpentTickets {
+  private readonly spent = new Map<string, number>();
+  has(jti: string): boolean {
+    return this.spent.has(jti);
+  }
+  /** Marks a ticket spent; false if it already was (check and set are one synchronous step). */
+  spend(jti: string, exp: number, now: number): boolean {
+    if (this.spent.has(jti)) return false;
+    for (const [id, e] of this.spent) if (e <= now) this.spent.delete(id);
+    this.spent.set(jti, exp);
+    return true;
+  }
 }
 
 const meResponse = {
@@ -43,6 +64,7 @@ async function subjectFor(em: Em, user: User): Promise<LoginSubject> {
 
 /** Login, second factor, logout and "who am I". */
 export function registerLoginRoutes(k: Kernel, hooks: LoginHooks, serverSecret: () => string): void {
+  const spentTickets = new SpentTickets();
   const issue = async (ctx: RouteContext, user: User, subject: LoginSubject, state: LoginState) => {
     await hooks.beforeSession.promise(state);
     const issued = await createSession(ctx.em, {
@@ -110,7 +132,7 @@ export function registerLoginRoutes(k: Kernel, hooks: LoginHooks, serverSecret: 
         subject, ip: ctx.ip, userAgent: ctx.userAgent, requiredFactors: [], cookies: parseCookie(ctx.req.headers.cookie ?? '') as Record<string, string>,
       });
       if (state.requiredFactors.length > 0) {
-        const ticket = sign({ sub: user.id, factors: state.requiredFactors.map((f) => f.factor), exp: k.now() + TICKET_SECONDS * 1000 } satisfies Ticket, serverSecret());
+        const ticket = sign({ sub: user.id, factors: state.requiredFactors.map((f) => f.factor), exp: k.now() + TICKET_SECONDS * 1000, jti: randomSecret(16) } satisfies Ticket, serverSecret());
         ctx.audit.details = { secondFactor: state.requiredFactors.map((f) => f.factor) };
         throw new ProblemError('second-factor-required', 'The password was right; now answer the second factor', {
           ticket,
@@ -145,7 +167,9 @@ export function registerLoginRoutes(k: Kernel, hooks: LoginHooks, serverSecret: 
     },
     handler: async (ctx: RouteContext<{}, {}, { ticket: string; factor: string; response: Record<string, unknown> }>) => {
       const ticket = unsign<Ticket>(ctx.body.ticket, serverSecret());
-      if (!ticket || ticket.exp <= k.now()) throw new ProblemError('token-invalid', 'The login ticket is invalid or expired; log in again');
+      const invalid = () => new ProblemError('token-invalid', 'The login ticket is invalid, used or expired; log in again');
+      if (!ticket || typeof ticket.exp !== 'number' || ticket.exp <= k.now() || typeof ticket.jti !== 'string' || !Array.isArray(ticket.factors)) throw invalid();
+      if (spentTickets.has(ticket.jti)) throw invalid();
       if (!ticket.factors.includes(ctx.body.factor)) {
         throw new ProblemError('validation-failed', `The factor "${ctx.body.factor}" was not asked for`, { errors: [{ pointer: '/body/factor', message: `must be one of ${ticket.factors.join(', ')}` }] });
       }
@@ -168,13 +192,15 @@ export function registerLoginRoutes(k: Kernel, hooks: LoginHooks, serverSecret: 
         k.throttle.fail(throttleKey, ctx.ip);
         throw new ProblemError('invalid-credentials', result.reason ?? 'The code is wrong');
       }
+      // Two requests racing with the same ticket and a right answer: only the first goes on.
+      if (!spentTickets.spend(ticket.jti, ticket.exp, k.now())) throw invalid();
       k.throttle.succeed(throttleKey);
       for (const c of result.setCookies ?? []) {
         ctx.res.cookie(c.name, c.value, { httpOnly: true, sameSite: 'lax', secure: k.config.cookieSecure, path: '/', maxAge: c.maxAgeSeconds * 1000 });
       }
       const remaining = ticket.factors.filter((f) => f !== ctx.body.factor);
       if (remaining.length > 0) {
-        const next = sign({ ...ticket, factors: remaining } satisfies Ticket, serverSecret());
+        const next = sign({ ...ticket, factors: remaining, jti: randomSecret(16) } satisfies Ticket, serverSecret());
         throw new ProblemError('second-factor-required', 'More factors are required', { ticket: next, factors: remaining.map((f) => ({ factor: f, label: f })) });
       }
       const state: LoginState = { subject, ip: ctx.ip, userAgent: ctx.userAgent, requiredFactors: [], cookies: {} };

@@ -213,8 +213,14 @@ export class PluginHost {
       checkRequires(pkg, this.enabledVersions());
       const capabilities = this.assertConsent(pkg, approval, release.integrity);
       const dir = this.versionDir(pkg.manifest.id, pkg.version);
-      await this.registry.extract(release, dir);
-      readPluginPackage(dir); // the tarball's own package.json must agree with the registry's
+      try {
+        await this.registry.extract(release, dir);
+        readPluginPackage(dir); // the tarball's own package.json must agree with the registry's
+      } catch (err) {
+        // Leave nothing behind for a plugin that never got installed.
+        fs.rmSync(path.join(this.pluginsDir, pkg.manifest.id), { recursive: true, force: true });
+        throw err;
+      }
       const record = await this.insertRecord(pkg, { source: 'registry', location: dir, integrity: release.integrity, capabilities });
       await this.activateOrFail(record);
       return this.get(record.id);

@@ -61,20 +61,29 @@ export class RegistryClient {
     return { package: parsePluginPackage(meta), integrity, tarball: meta.dist.tarball, versions };
   }
 
-  /** Packages tagged with the `mpanel-plugin` keyword, optionally matching a text. */
+  /**
+   * Packages tagged with the `mpanel-plugin` keyword, optionally matching a
+   * text. npm's search understands `keywords:`; Verdaccio doesn't, so when
+   * that finds nothing the plain text search is filtered by keyword here.
+   */
   async search(text: string): Promise<CatalogEntry[]> {
-    const url = `${this.registry}/-/v1/search?text=${encodeURIComponent(text ? `${text} keywords:mpanel-plugin` : 'keywords:mpanel-plugin')}&size=100`;
-    let res: Response;
-    try {
-      res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    } catch (err) {
-      throw new ProblemError('registry-unavailable', `The registry at ${this.registry} did not answer: ${(err as Error).message}`);
-    }
-    if (!res.ok) throw new ProblemError('registry-unavailable', `The registry answered ${res.status} to a search`);
-    const body = (await res.json()) as { objects?: Array<{ package: { name: string; version: string; description?: string; keywords?: string[] } }> };
-    return (body.objects ?? [])
-      .map((o) => ({ name: o.package.name, version: o.package.version, description: o.package.description ?? '', keywords: o.package.keywords ?? [] }))
-      .filter((p) => p.keywords.includes('mpanel-plugin'));
+    const query = async (q: string) => {
+      const url = `${this.registry}/-/v1/search?text=${encodeURIComponent(q)}&size=250`;
+      let res: Response;
+      try {
+        res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      } catch (err) {
+        throw new ProblemError('registry-unavailable', `The registry at ${this.registry} did not answer: ${(err as Error).message}`);
+      }
+      if (!res.ok) throw new ProblemError('registry-unavailable', `The registry answered ${res.status} to a search`);
+      const body = (await res.json()) as { objects?: Array<{ package: { name: string; version?: string; 'dist-tags'?: Record<string, string>; description?: string; keywords?: string[] } }> };
+      return (body.objects ?? [])
+        // npm sends `version`; Verdaccio only `dist-tags`.
+        .map((o) => ({ name: o.package.name, version: o.package.version ?? o.package['dist-tags']?.latest ?? '', description: o.package.description ?? '', keywords: o.package.keywords ?? [] }))
+        .filter((p) => p.keywords.includes('mpanel-plugin'));
+    };
+    const tagged = await query(`keywords:mpanel-plugin${text ? ` ${text}` : ''}`);
+    return tagged.length > 0 ? tagged : query(text);
   }
 
   /**
