@@ -92,6 +92,8 @@ export function registerAccountRoutes(k: Kernel): void {
       await ctx.em.flush();
       await ctx.em.execute('update session set revoked_at = ? where user_id = ? and id <> ? and revoked_at is null', [new Date(k.now()), user.id, ctx.actor.sessionId!]);
       k.authenticator.invalidateUser(user.id);
+      // Again after commit: a request racing the transaction may have re-cached the old state.
+      ctx.afterCommit(() => k.authenticator.invalidateUser(user.id));
       return undefined;
     },
   });
@@ -113,6 +115,8 @@ export function registerAccountRoutes(k: Kernel): void {
     s.revokedAt = new Date(k.now());
     await ctx.em.flush();
     k.authenticator.invalidateSession(s.id);
+    // Again after commit: a request racing the transaction may have re-cached the old state.
+    ctx.afterCommit(() => k.authenticator.invalidateSession(s.id));
     ctx.audit.target = `session:${s.id}`;
     ctx.audit.tenantId = s.tenantId;
     ctx.audit.details = { userId: s.userId };
@@ -236,6 +240,8 @@ export function registerAccountRoutes(k: Kernel): void {
       t.revokedAt = new Date(k.now());
       await ctx.em.flush();
       k.authenticator.invalidateToken(t.id);
+      // Again after commit: a request racing the transaction may have re-cached the old state.
+      ctx.afterCommit(() => k.authenticator.invalidateToken(t.id));
       Object.assign(ctx.audit, { target: `token:${t.id}`, details: { name: t.name } });
       return undefined;
     },

@@ -219,6 +219,9 @@ export function registerLoginRoutes(k: Kernel, hooks: LoginHooks, serverSecret: 
       if (ctx.actor.sessionId) {
         await ctx.em.execute('update session set revoked_at = ? where id = ? and revoked_at is null', [new Date(k.now()), ctx.actor.sessionId]);
         k.authenticator.invalidateSession(ctx.actor.sessionId);
+        // Again after commit: a request racing the transaction may have re-cached the old state.
+        const sessionId = ctx.actor.sessionId;
+        ctx.afterCommit(() => k.authenticator.invalidateSession(sessionId));
         ctx.audit.target = `session:${ctx.actor.sessionId}`;
       }
       clearSessionCookies(ctx.res);

@@ -106,6 +106,8 @@ export function registerRecoveryRoutes(k: Kernel): void {
       await em.flush();
       await em.execute('update session set revoked_at = ? where user_id = ? and revoked_at is null', [new Date(k.now()), user.id]);
       k.authenticator.invalidateUser(user.id);
+      // Again after commit: a request racing the transaction may have re-cached the old state.
+      ctx.afterCommit(() => k.authenticator.invalidateUser(user.id));
       k.throttle.succeed(user.email);
       Object.assign(ctx.audit, { target: `user:${user.id}`, tenantId: user.tenantId });
       return undefined;
@@ -151,6 +153,8 @@ export function registerRecoveryRoutes(k: Kernel): void {
       user.emailVerifiedAt = new Date(k.now());
       await em.flush();
       k.authenticator.invalidateUser(user.id);
+      // Again after commit: a request racing the transaction may have re-cached the old state.
+      ctx.afterCommit(() => k.authenticator.invalidateUser(user.id));
       Object.assign(ctx.audit, { target: `user:${user.id}`, tenantId: user.tenantId });
       return undefined;
     },

@@ -9,6 +9,7 @@ import { Panel } from '../panel.js';
 import { ProblemError, isProblem } from '../errors/problem.js';
 import { CORE_VERSION } from '../version.js';
 import { runUserCreate, runTokenCreate, runAuditVerify } from './commands.js';
+import { registerPluginCommands } from './plugin-commands.js';
 
 /** Exit codes: 0 ok, 1 failure reported by the command, 2 bad usage. */
 const EXIT_FAILURE = 1;
@@ -133,6 +134,7 @@ export function buildCli(): Command {
       process.stdout.write(`${JSON.stringify(result)}\n`);
       if (!result.ok) process.exitCode = EXIT_FAILURE;
     });
+  registerPluginCommands(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import type { Hook } from 'tapable';
+import { ProblemError, fromForeignProblem } from '../errors/problem.js';
 
 /** Removes a tap again (plugins' taps are removed on disable). */
 export type Untap = () => void;
@@ -67,6 +68,8 @@ export class HookRegistry {
   tap(hookName: string, tapName: string, fn: (...args: any[]) => unknown): Untap {
     const hook = this.get(hookName);
     const report = (error: unknown) => {
+      // A problem is a tap's deliberate answer (e.g. refusing a login), not a fault to blame on it.
+      if (error instanceof ProblemError || fromForeignProblem(error)) return;
       for (const handler of this.errorHandlers) handler(hookName, tapName, error);
     };
     const isAsync = hook.constructor.name.startsWith('Async');

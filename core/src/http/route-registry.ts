@@ -58,6 +58,8 @@ export interface RouteContext<P = Record<string, string>, Q = Record<string, unk
   userAgent: string | null;
   /** Details for this route's audit entry. */
   audit: AuditNote;
+  /** Runs `fn` after the route's transaction committed (e.g. dropping caches that a concurrent request could refill with pre-commit data). */
+  afterCommit(fn: () => void): void;
   /** Publishes a domain event in the route's transaction (delivered after commit). */
   publish(type: string, payload: Record<string, unknown>, options?: PublishOptions): Promise<void>;
   /** Writes an extra audit entry in the route's transaction (for security events inside a route). */
@@ -271,7 +273,11 @@ export class RouteRegistry {
       if (!route.body(body)) {
         throw new ProblemError('validation-failed', 'The request body is not valid', { errors: toFieldErrors('body', route.body.errors) });
       }
-    } else if (STATE_CHANGING.has(def.method) && req.body !== undefined && Object.keys(req.body as object).length > 0) {
+    } else if (
+      STATE_CHANGING.has(def.method) &&
+      req.body !== undefined &&
+      (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body) || Object.keys(req.body).length > 0)
+    ) {
       throw new ProblemError('validation-failed', 'This route takes no request body', { errors: [{ pointer: '/body', message: 'must be empty' }] });
     }
 
@@ -286,6 +292,7 @@ export class RouteRegistry {
     container.register(Tokens.RequestId, { useValue: requestId });
 
     const note: AuditNote = {};
+    const commitCallbacks: Array<() => void> = [];
     const makeCtx = (em: Em, inTx: boolean): RouteContext => {
       container.register(Tokens.Em, { useValue: em });
       return {
@@ -302,6 +309,10 @@ export class RouteRegistry {
         ip,
         userAgent,
         audit: note,
+        afterCommit: (fn) => {
+          if (inTx) commitCallbacks.push(fn);
+          else fn();
+        },
         publish: async (type, payload, options) => {
           if (!inTx) throw new Error(`${def.method} ${def.path}: events can only be published by state-changing routes`);
           await writeOutbox(em, type, payload, options);
@@ -333,6 +344,7 @@ export class RouteRegistry {
         await this.auditFailure(def, auditBase, actor, note, error);
         throw error;
       }
+      for (const fn of commitCallbacks) fn();
       this.deps.afterCommit();
     } else if (STATE_CHANGING.has(def.method)) {
       try {

@@ -138,6 +138,8 @@ export function registerRoleRoutes(k: Kernel): void {
       if (ctx.body.description !== undefined) role.description = ctx.body.description;
       await ctx.em.flush();
       k.authenticator.invalidateAll();
+      // Again after commit: a request racing the transaction may have re-cached the old state.
+      ctx.afterCommit(() => k.authenticator.invalidateAll());
       Object.assign(ctx.audit, { target: `role:${role.id}`, tenantId: tenant.id, tenantPath: tenant.path, details });
       return toRoleView(role);
     },
@@ -157,6 +159,8 @@ export function registerRoleRoutes(k: Kernel): void {
       await ctx.em.execute('delete from role_binding where role_id = ?', [role.id]);
       await ctx.em.execute('delete from role where id = ?', [role.id]);
       k.authenticator.invalidateAll();
+      // Again after commit: a request racing the transaction may have re-cached the old state.
+      ctx.afterCommit(() => k.authenticator.invalidateAll());
       Object.assign(ctx.audit, { target: `role:${role.id}`, tenantId: tenant.id, tenantPath: tenant.path, details: { key: role.key } });
       return undefined;
     },
@@ -213,6 +217,8 @@ export function registerRoleRoutes(k: Kernel): void {
       const b = ctx.em.create(RoleBinding, { id: randomUUID(), userId: user.id, roleId: role.id, tenantId: tenant.id, createdAt: new Date(k.now()) });
       await ctx.em.flush();
       k.authenticator.invalidateUser(user.id);
+      // Again after commit: a request racing the transaction may have re-cached the old state.
+      ctx.afterCommit(() => k.authenticator.invalidateUser(user.id));
       Object.assign(ctx.audit, { target: `user:${user.id}`, tenantId: tenant.id, tenantPath: tenant.path, details: { role: role.key, bindingId: b.id } });
       return { id: b.id, userId: b.userId, roleId: b.roleId, roleKey: role.key, tenantId: b.tenantId, createdAt: new Date(b.createdAt).toISOString() };
     },
@@ -238,6 +244,8 @@ export function registerRoleRoutes(k: Kernel): void {
       if (user.id === ctx.actor.userId && role.permissions.includes(ALL_PERMISSIONS)) throw new ProblemError('conflict', 'You cannot revoke your own owner role');
       await ctx.em.execute('delete from role_binding where id = ?', [b.id]);
       k.authenticator.invalidateUser(user.id);
+      // Again after commit: a request racing the transaction may have re-cached the old state.
+      ctx.afterCommit(() => k.authenticator.invalidateUser(user.id));
       Object.assign(ctx.audit, { target: `user:${user.id}`, tenantId: tenant.id, tenantPath: tenant.path, details: { role: role.key, bindingId: b.id } });
       return undefined;
     },

@@ -141,6 +141,8 @@ export function registerTenantRoutes(k: Kernel): void {
       await ctx.publish('tenant.created', { id, name: t.name, kind: t.kind, parentId: parent.id }, { tenantId: id, tenantPath: t.path, permission: 'tenant.read' });
       // Every cached visible-tenant list of ancestors' users is now short by one.
       k.authenticator.invalidateAll();
+      // Again after commit: a request racing the transaction may have re-cached the old state.
+      ctx.afterCommit(() => k.authenticator.invalidateAll());
       return toTenantView(t);
     },
   });

@@ -142,6 +142,8 @@ export function registerUserRoutes(k: Kernel): void {
       }
       await ctx.em.flush();
       k.authenticator.invalidateUser(user.id);
+      // Again after commit: a request racing the transaction may have re-cached the old state.
+      ctx.afterCommit(() => k.authenticator.invalidateUser(user.id));
       ctx.audit.details = changes;
       await ctx.publish('user.updated', { id: user.id, changes: Object.keys(changes) }, { tenantId: tenant.id, tenantPath: tenant.path, permission: 'user.read' });
       return toUserView(user);
