@@ -78,7 +78,14 @@ export async function startRegistry() {
   };
 }
 
-/** Writes a small plugin package (package.json + files) into a temp dir and returns the dir. */
+const SDK_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'sdk');
+
+/**
+ * Writes a small plugin package (package.json + files) into a temp dir and
+ * returns the dir. Like an npm-installed package, it can resolve
+ * `@mpanel/sdk` (a node_modules link to this repo's SDK) — so it also works
+ * as a local plugin directory; `npm publish` never packs node_modules.
+ */
 export function writePluginPackage(pkg, files) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpanel-plugin-pkg-'));
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
@@ -86,6 +93,8 @@ export function writePluginPackage(pkg, files) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), content);
   }
+  fs.mkdirSync(path.join(dir, 'node_modules', '@mpanel'), { recursive: true });
+  fs.symlinkSync(SDK_DIR, path.join(dir, 'node_modules', '@mpanel', 'sdk'), 'dir');
   return dir;
 }
 

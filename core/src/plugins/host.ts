@@ -135,7 +135,7 @@ export class PluginHost {
 
   /**
    * At start: registers local plugin packages (MPANEL_PLUGIN_PATHS or the
-   * test harness), then enables every plugin whose state is `enabled`, in
+   * test harness), then enables every plugin whose state is `enabled` or `failed`, in
    * dependency order. A plugin that fails is marked failed; the panel starts anyway.
    */
   async boot(localPaths: string[] = []): Promise<void> {
@@ -153,7 +153,8 @@ export class PluginHost {
         this.k.log.error({ err, dir }, 'local plugin could not be registered');
       }
     }
-    const records = (await this.list()).filter((r) => r.state === 'enabled');
+    // Failed plugins get another chance at each start (the cause may have been outside the plugin).
+    const records = (await this.list()).filter((r) => r.state === 'enabled' || r.state === 'failed');
     for (const record of orderByDependencies(records)) {
       try {
         await this.activate(record);

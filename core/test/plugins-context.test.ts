@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPanel, type TestPanel } from './helpers/panel.js';
+import { writePluginPackage } from './helpers/registry.js';
+import type { TestClient } from './helpers/client.js';
+
+/**
+ * Two local plugins exercising every ctx API: "provider" declares a hook,
+ * provides a service, runs jobs, subscribes to events and writes audit
+ * entries; "consumer" requires it, taps its hook and consumes its service.
+ * Disabling must undo every registration.
+ */
+const PROVIDER = writePluginPackage(
+  {
+    name: 'mpanel-plugin-provider', version: '1.2.3', type: 'module', main: 'index.js',
+    mpanel: {
+      id: 'provider', displayName: 'Provider', sdk: '^0.1.0',
+      permissions: [{ name: 'provider.use', description: 'use it', defaultRoles: ['customer'] }],
+      settings: { type: 'object', properties: { factor: { type: 'integer', minimum: 1, default: 2 } } },
+      contributes: { menu: [{ id: 'prov', label: 'Provider', path: '/prov', permission: 'provider.use' }] },
+    },
+  },
+  {
+    'index.js': `import { definePlugin } from '@mpanel/sdk';
+export const state = { ticks: 0, events: [], settingsSeen: [], aborted: false };
+globalThis.__providerState = state;
+export default definePlugin({
+  async setup(ctx) {
+    const hook = ctx.hooks.define('provider.transform', 'waterfall');
+    ctx.services.provide('math', { double: (n) => n * ctx.settings.get().factor });
+    ctx.jobs.every('tick', 100, () => { state.ticks++; });
+    ctx.jobs.background('bg', async (signal) => { await new Promise((r) => signal.addEventListener('abort', r)); state.aborted = true; });
+    ctx.events.subscribe('tenant.*', (e) => { state.events.push(e.type); });
+    ctx.settings.onChange((s) => { state.settingsSeen.push(s.factor); });
+    ctx.routes.add({ method: 'GET', path: '/transform', summary: 'run the hook', permission: 'provider.use',
+      handler: async (req) => ({ value: await hook.call(1), contributions: ctx.ui.contributions().menu.length }) });
+    ctx.routes.add({ method: 'POST', path: '/note', summary: 'audit + publish', permission: 'provider.use', audit: 'provider.note.create',
+      handler: async (req) => { await req.publish('provider.noted', { by: req.actor.label }); await ctx.audit.write({ action: 'provider.extra', details: { ok: true } }); return { ok: true }; } });
+    if (!ctx.permissions.has('provider.use')) throw new Error('own permission missing');
+    let bad = null; try { ctx.jobs.cron('bad', 'not a cron', () => {}); } catch (e) { bad = e.message; }
+    if (!bad) throw new Error('invalid cron accepted');
+    let wrongEvent = null; try { await ctx.events.publish('other.thing', {}); } catch (e) { wrongEvent = e.message; }
+    if (!wrongEvent) throw new Error('foreign event type accepted');
+  },
+});
+`,
+  },
+);
+
+const CONSUMER = writePluginPackage(
+  { name: 'mpanel-plugin-consumer', version: '1.0.0', type: 'module', main: 'index.js', mpanel: { id: 'consumer', displayName: 'Consumer', sdk: '^0.1.0', requires: { provider: '^1.2.0' } } },
+  {
+    'index.js': `import { definePlugin } from '@mpanel/sdk';
+export default definePlugin({
+  setup(ctx) {
+    ctx.hooks.tap('provider.transform', async (v) => v + 10);
+    const math = ctx.services.consume('provider.math');
+    ctx.routes.add({ method: 'GET', path: '/double', summary: 'uses the service', permission: 'account.self', handler: () => ({ value: math.double(21) }) });
+  },
+});
+`,
+  },
+);
+
+const providerState = () => (globalThis as unknown as { __providerState: { ticks: number; events: string[]; settingsSeen: number[]; aborted: boolean } }).__providerState;
+
+async function until(fn: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('plugin context: every registration works and is undone on disable', () => {
+  let tp: TestPanel;
+  let owner: TestClient;
+
+  beforeAll(async () => {
+    // Given in the wrong order on purpose: the host orders by `requires`.
+    tp = await startTestPanel({ plugins: [CONSUMER, PROVIDER] });
+    owner = await tp.owner();
+  });
+  afterAll(async () => tp?.close());
+
+  it('boots both local plugins in dependency order', async () => {
+    const list = await owner.get('/api/v1/plugins');
+    expect(list.body.map((p: { id: string; state: string }) => [p.id, p.state])).toEqual([['consumer', 'enabled'], ['provider', 'enabled']]);
+  });
+
+  it('hooks, services, routes, settings, events, audit and jobs work', async () => {
+    expect((await owner.get('/api/v1/p/provider/transform')).body).toEqual({ value: 11, contributions: 1 });
+    expect((await owner.get('/api/v1/p/consumer/double')).body).toEqual({ value: 42 });
+    expect((await owner.request('PUT', '/api/v1/plugins/provider/settings', { factor: 3 })).status).toBe(200);
+    expect((await owner.get('/api/v1/p/consumer/double')).body).toEqual({ value: 63 });
+    expect(providerState().settingsSeen).toEqual([3]);
+    await until(() => providerState().ticks >= 2, 'the interval job');
+    const me = await owner.get('/api/v1/auth/me');
+    expect((await owner.post('/api/v1/tenants', { parentId: me.body.tenant.id, kind: 'customer', name: 'Evented' })).status).toBe(201);
+    await until(() => providerState().events.includes('tenant.created'), 'the event subscription');
+    expect((await owner.post('/api/v1/p/provider/note')).status).toBe(200);
+    const extra = await owner.get('/api/v1/audit?action=provider.extra');
+    expect(extra.body.items[0]).toMatchObject({ actorType: 'plugin', actorId: 'provider', details: { ok: true, plugin: 'provider' } });
+    const contributions = await owner.get('/api/v1/ui/contributions');
+    expect(contributions.body.find((c: { id: string }) => c.id === 'provider').menu).toHaveLength(1);
+  });
+
+  it('a plugin’s permission can be granted to built-in roles by default', async () => {
+    const me = await owner.get('/api/v1/auth/me');
+    const t = await owner.post('/api/v1/tenants', { parentId: me.body.tenant.id, kind: 'customer', name: 'Cust' });
+    expect((await owner.post('/api/v1/users', { tenantId: t.body.id, email: 'cust@ctx.test', name: 'Cust', password: 'plain-horse-staple-9', roles: ['customer'] })).status).toBe(201);
+    const c = tp.client();
+    await c.login('cust@ctx.test', 'plain-horse-staple-9');
+    expect((await c.get('/api/v1/p/provider/transform')).status).toBe(200);
+  });
+
+  it('disabling the provider is refused while the consumer requires it', async () => {
+    const res = await owner.post('/api/v1/plugins/provider/disable');
+    expect(res.status).toBe(409);
+    expect(res.body.dependents).toEqual(['consumer']);
+  });
+
+  it('disable undoes routes, taps, services, hooks, subscriptions, jobs and permissions', async () => {
+    expect((await owner.post('/api/v1/plugins/consumer/disable')).status).toBe(200);
+    expect((await owner.get('/api/v1/p/consumer/double')).status).toBe(404);
+    // The consumer's tap is gone: the hook now only returns its input.
+    expect((await owner.get('/api/v1/p/provider/transform')).body.value).toBe(1);
+    const regs = (await owner.get('/api/v1/plugins/provider')).body.registrations as string[];
+    expect(regs).toEqual(expect.arrayContaining(['hook provider.transform', 'service provider.math', 'job tick', 'background bg', 'subscription tenant.*', 'permission provider.use']));
+
+    expect((await owner.post('/api/v1/plugins/provider/disable')).status).toBe(200);
+    expect(tp.panel.kernel.hooks.has('provider.transform')).toBe(false);
+    expect(tp.panel.plugins.services.list()).toEqual([]);
+    expect(tp.panel.kernel.permissions.has('provider.use')).toBe(false);
+    await until(() => providerState().aborted, 'the background job to be aborted');
+    const ticks = providerState().ticks;
+    const events = providerState().events.length;
+    const me = await owner.get('/api/v1/auth/me');
+    await owner.post('/api/v1/tenants', { parentId: me.body.tenant.id, kind: 'customer', name: 'After disable' });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(providerState().ticks).toBe(ticks);
+    expect(providerState().events.length).toBe(events);
+    // The customer role no longer carries the permission.
+    const roles = await owner.get('/api/v1/roles');
+    expect(roles.body.find((r: { key: string }) => r.key === 'customer').permissions).not.toContain('provider.use');
+  });
+
+  it('enabling the consumer while its requirement is disabled is refused', async () => {
+    const res = await owner.post('/api/v1/plugins/consumer/enable');
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('plugin-dependency');
+  });
+});
