@@ -31,6 +31,8 @@ export interface Kernel {
   mailer: Mailer;
   metrics: PanelMetrics;
   state: SystemState;
+  /** Master key for secrets at rest (see system/secret-key.ts); derive sub-keys, never use it directly. */
+  masterKey: Buffer;
   /** An EntityManager that sees every tenant: for system work only (CLI, start-up, login). */
   systemEm(): Em;
   now(): number;

@@ -31,6 +31,7 @@ import { registerUserRoutes } from './users/routes.js';
 import { registerRoleRoutes } from './rbac/routes.js';
 import { registerAuditRoutes } from './audit/routes.js';
 import { scheduleMaintenance } from './system/maintenance.js';
+import { loadMasterKey } from './system/secret-key.js';
 import { PluginHost } from './plugins/host.js';
 import { registerPluginRoutes } from './plugins/routes.js';
 import type { Kernel } from './kernel.js';
@@ -127,6 +128,7 @@ export class Panel {
       mailer: new Mailer(config.smtpUrl, config.mailFrom, log.child({ component: 'mail' })),
       metrics: new PanelMetrics(),
       state: new SystemState(),
+      masterKey: loadMasterKey(config.dataDir, config.secretKey),
       systemEm,
       now,
     };

@@ -21,7 +21,7 @@ const PROVIDER = writePluginPackage(
   },
   {
     'index.js': `import { definePlugin } from '@mpanel/sdk';
-export const state = { ticks: 0, events: [], settingsSeen: [], aborted: false };
+export const state = { ticks: 0, events: [], settingsSeen: [], aborted: false, signalAborted: false };
 globalThis.__providerState = state;
 export default definePlugin({
   async setup(ctx) {
@@ -35,6 +35,19 @@ export default definePlugin({
       handler: async (req) => ({ value: await hook.call(1), contributions: ctx.ui.contributions().menu.length }) });
     ctx.routes.add({ method: 'POST', path: '/note', summary: 'audit + publish', permission: 'provider.use', audit: 'provider.note.create',
       handler: async (req) => { await req.publish('provider.noted', { by: req.actor.label }); await ctx.audit.write({ action: 'provider.extra', details: { ok: true } }); return { ok: true }; } });
+    ctx.signal.addEventListener('abort', () => { state.signalAborted = true; });
+    ctx.routes.add({ method: 'GET', path: '/extras', summary: 'secrets, tenants, access', permission: 'provider.use',
+      handler: async (req) => {
+        const sealed = ctx.secrets.seal('s3cret');
+        let tampered = null; try { ctx.secrets.open(sealed.slice(0, -2) + (sealed.endsWith('AA') ? 'BB' : 'AA')); } catch (e) { tampered = e.message; }
+        const tenant = await ctx.tenants.get(req.actor.tenantId);
+        const access = await ctx.access.forUser(req.actor.userId);
+        let committed = false;
+        req.afterCommit(() => { committed = true; });
+        return { sealedLooksOpaque: !sealed.includes('s3cret'), opened: ctx.secrets.open(sealed), tampered: !!tampered,
+          tenantKind: tenant?.kind, unknownTenant: await ctx.tenants.get('00000000-0000-0000-0000-000000000000'),
+          canUse: access?.can('provider.use'), canFly: access?.can('provider.fly'), committed };
+      } });
     if (!ctx.permissions.has('provider.use')) throw new Error('own permission missing');
     let bad = null; try { ctx.jobs.cron('bad', 'not a cron', () => {}); } catch (e) { bad = e.message; }
     if (!bad) throw new Error('invalid cron accepted');
@@ -61,7 +74,8 @@ export default definePlugin({
   },
 );
 
-const providerState = () => (globalThis as unknown as { __providerState: { ticks: number; events: string[]; settingsSeen: number[]; aborted: boolean } }).__providerState;
+const providerState = () =>
+  (globalThis as unknown as { __providerState: { ticks: number; events: string[]; settingsSeen: number[]; aborted: boolean; signalAborted: boolean } }).__providerState;
 
 async function until(fn: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -104,6 +118,14 @@ describe('plugin context: every registration works and is undone on disable', ()
     expect(contributions.body.find((c: { id: string }) => c.id === 'provider').menu).toHaveLength(1);
   });
 
+  it('seals secrets, looks up tenants and other users’ access, runs after-commit callbacks', async () => {
+    const res = await owner.get('/api/v1/p/provider/extras');
+    expect(res.body).toEqual({ sealedLooksOpaque: true, opened: 's3cret', tampered: true, tenantKind: 'platform', unknownTenant: null, canUse: true, canFly: true, committed: true });
+    // canFly is true only because the owner holds "*"; the master key file is private.
+    const fs = await import('node:fs');
+    expect(fs.statSync(`${tp.dataDir}/secret.key`).mode & 0o777).toBe(0o600);
+  });
+
   it('a plugin’s permission can be granted to built-in roles by default', async () => {
     const me = await owner.get('/api/v1/auth/me');
     const t = await owner.post('/api/v1/tenants', { parentId: me.body.tenant.id, kind: 'customer', name: 'Cust' });
@@ -132,6 +154,7 @@ describe('plugin context: every registration works and is undone on disable', ()
     expect(tp.panel.plugins.services.list()).toEqual([]);
     expect(tp.panel.kernel.permissions.has('provider.use')).toBe(false);
     await until(() => providerState().aborted, 'the background job to be aborted');
+    expect(providerState().signalAborted).toBe(true);
     const ticks = providerState().ticks;
     const events = providerState().events.length;
     const me = await owner.get('/api/v1/auth/me');

@@ -54,6 +54,8 @@ export interface PluginRequest<P = Record<string, string>, Q = Record<string, un
   audit: { target?: string; tenantId?: string | null; tenantPath?: string | null; details?: Record<string, unknown> };
   /** Publishes an event in the route's transaction (delivered after commit). Type must start with `<plugin id>.`. */
   publish(type: string, payload: Record<string, unknown>, options?: EventOptions): Promise<void>;
+  /** Runs `fn` once the route's transaction has committed (right away for GET routes). */
+  afterCommit(fn: () => void): void;
   /** The raw Node/express request and response, for headers and streaming. */
   raw: { req: unknown; res: unknown };
 }
@@ -116,6 +118,25 @@ export interface JobHandle {
   stop(): void;
 }
 
+/** A tenant as plugins see it. */
+export interface TenantInfo {
+  id: string;
+  parentId: string | null;
+  /** Materialised path `/<root>/…/<id>/`: a tenant is inside another's subtree when its path starts with the other's. */
+  path: string;
+  kind: 'platform' | 'reseller' | 'customer';
+  name: string;
+  quotas: Record<string, number>;
+}
+
+/** What one user may do, resolved from its role bindings (for work outside a request). */
+export interface UserAccess {
+  /** Whether the user holds `permission` on the tenant with `tenantPath` (or anywhere, without a path). */
+  can(permission: string, tenantPath?: string): boolean;
+  /** Ids of every tenant the user can see. */
+  visibleTenantIds: readonly string[];
+}
+
 /** Removes a registration again (all are also undone on disable). */
 export type Disposer = () => void;
 
@@ -130,6 +151,8 @@ export interface PluginContext<Settings = Record<string, unknown>> {
   readonly manifest: Readonly<PluginManifest>;
   /** Capabilities the admin granted. */
   readonly capabilities: readonly string[];
+  /** Aborted when the plugin is disabled: hand it to long-running work. */
+  readonly signal: AbortSignal;
 
   routes: {
     add<P = any, Q = any, B = any, R = any>(route: PluginRoute<P, Q, B, R>): Disposer;
@@ -195,6 +218,26 @@ export interface PluginContext<Settings = Record<string, unknown>> {
   };
 
   log: PluginLogger;
+
+  tenants: {
+    /** A tenant by id (any tenant: check visibility yourself with `req.visibleTenantIds` or `req.can`). */
+    get(id: string): Promise<TenantInfo | null>;
+  };
+
+  access: {
+    /** Resolves a user's permissions (e.g. to filter events a job forwards). Null for unknown or disabled users. */
+    forUser(userId: string): Promise<UserAccess | null>;
+  };
+
+  secrets: {
+    /**
+     * Encrypts a secret for storage (AES-256-GCM with a key derived for this
+     * plugin from the panel's master key, which is not in the database).
+     */
+    seal(plaintext: string): string;
+    /** Decrypts what `seal` produced; throws if it was tampered with or sealed by another plugin. */
+    open(sealed: string): string;
+  };
 
   audit: {
     /** Writes an audit entry tagged with the plugin id (outside requests; routes audit automatically). */

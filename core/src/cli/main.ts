@@ -63,7 +63,8 @@ async function migrate(opts: { status?: boolean }): Promise<void> {
 /** Opens the kernel without serving HTTP (for one-shot commands). */
 async function withPanel<T>(fn: (panel: Panel) => Promise<T>): Promise<T> {
   const cfg = config();
-  const panel = await Panel.create(cfg, { logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }) });
+  // Logs go to stderr: stdout carries the command's (JSON) result for scripts.
+  const panel = await Panel.create(cfg, { logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination({ dest: 2, sync: true })) });
   try {
     return await fn(panel);
   } finally {
@@ -161,3 +162,5 @@ export async function main(argv = process.argv): Promise<void> {
 }
 
 await main();
+// A failed command must not hang on whatever it left open (a half-created panel's database pool, timers).
+if (process.exitCode) process.exit(process.exitCode);

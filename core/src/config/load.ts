@@ -41,6 +41,8 @@ export interface PanelConfig {
   registryUrl: string;
   /** Local plugin package directories loaded at start (a distribution's built-in plugins). */
   pluginPaths: string[];
+  /** Master key for secrets at rest (base64, 32 bytes); unset → `<dataDir>/secret.key`. */
+  secretKey?: string;
 }
 
 interface VariableSpec {
@@ -67,6 +69,7 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'MPANEL_LOGIN_LOCK_SECONDS', description: 'throttle window and first lock duration (doubles on repeat, capped at 16×)', default: '60' },
   { name: 'MPANEL_SHUTDOWN_GRACE', description: 'seconds to finish in-flight requests on SIGTERM', default: '10' },
   { name: 'MPANEL_REGISTRY', description: 'npm registry URL plugins are installed from (e.g. your Verdaccio)', default: 'http://127.0.0.1:4873' },
+  { name: 'MPANEL_SECRET_KEY', description: 'master key for secrets at rest, 32 bytes base64 (`openssl rand -base64 32`); set the same on every node; unset → generated into `<data dir>/secret.key`', default: '(unset)' },
   { name: 'MPANEL_PLUGIN_PATHS', description: 'comma-separated directories of local plugin packages loaded at start (built-in plugins of a distribution)', default: '(none)' },
 ];
 
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     loginLockSeconds: intVar(env, 'MPANEL_LOGIN_LOCK_SECONDS', 60, 1),
     shutdownGraceSeconds: intVar(env, 'MPANEL_SHUTDOWN_GRACE', 10, 0),
     registryUrl: registryUrl(env.MPANEL_REGISTRY),
+    secretKey: env.MPANEL_SECRET_KEY || undefined,
     pluginPaths: (env.MPANEL_PLUGIN_PATHS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(p)),
     ...overrides,
   };

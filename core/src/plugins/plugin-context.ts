@@ -8,6 +8,8 @@ import type { Em } from '../db/orm.js';
 import type { RouteContext, RouteDefinition } from '../http/route-registry.js';
 import { writeOutbox } from '../events/outbox.js';
 import { appendAudit } from '../audit/store.js';
+import { deriveKey, seal, open } from '../system/secret-key.js';
+import { resolveAuthorization } from '../rbac/resolve.js';
 import type { Registrations } from './registrations.js';
 
 /** Typed services plugins provide to each other, by `<plugin id>.<name>`. */
@@ -65,6 +67,7 @@ function toPluginRequest(id: string, rc: RouteContext<any, any, any>): PluginReq
       assertOwnName(id, type, 'event type');
       return rc.publish(type, payload, options);
     },
+    afterCommit: (fn) => rc.afterCommit(fn),
     raw: { req: rc.req, res: rc.res },
   };
 }
@@ -81,12 +84,16 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
   const { id } = state;
   const log = k.log.child({ plugin: id });
   const allEm = (): Em => k.systemEm();
+  const lifetime = new AbortController();
+  regs.add('lifetime signal', () => lifetime.abort());
+  const secretKey = deriveKey(k.masterKey, `plugin:${id}`);
 
   const ctx: PluginContext<any> = {
     id,
     version: state.version,
     manifest: Object.freeze(structuredClone(state.manifest)),
     capabilities: Object.freeze([...state.capabilities]),
+    signal: lifetime.signal,
 
     routes: {
       add(route: PluginRoute) {
@@ -210,6 +217,31 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
     },
 
     log,
+
+    tenants: {
+      async get(tenantId) {
+        if (!/^[0-9a-f-]{36}$/i.test(tenantId)) return null;
+        const rows = await allEm().execute<Array<Record<string, any>>>('select id, parent_id, path, kind, name, quotas from tenant where id = ?', [tenantId]);
+        const r = rows[0];
+        if (!r) return null;
+        return { id: r.id, parentId: r.parent_id ?? null, path: r.path, kind: r.kind, name: r.name, quotas: typeof r.quotas === 'string' ? JSON.parse(r.quotas) : r.quotas };
+      },
+    },
+
+    access: {
+      async forUser(userId) {
+        const em = allEm();
+        const user = await em.execute<Array<{ disabled_at: Date | null }>>('select disabled_at from app_user where id = ?', [userId]);
+        if (!user[0] || user[0].disabled_at) return null;
+        const { authz, visibleTenantIds } = await resolveAuthorization(em, userId);
+        return { can: (permission, tenantPath) => (tenantPath ? authz.hasOn(permission, tenantPath) : authz.has(permission)), visibleTenantIds };
+      },
+    },
+
+    secrets: {
+      seal: (plaintext) => seal(secretKey, plaintext),
+      open: (sealed) => open(secretKey, sealed),
+    },
 
     audit: {
       async write(entry) {
