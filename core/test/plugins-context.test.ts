@@ -173,3 +173,28 @@ describe('plugin context: every registration works and is undone on disable', ()
     expect(res.body.code).toBe('plugin-dependency');
   });
 });
+
+describe('plugin UI modules are served under a versioned URL', () => {
+  it('serves files of an enabled plugin’s UI folder and nothing else', async () => {
+    const hello = (await import('node:path')).resolve(import.meta.dirname, '../../examples/hello');
+    const tp = await startTestPanel({ plugins: [hello] });
+    try {
+      const owner = await tp.owner();
+      const list = await owner.get('/api/v1/ui/contributions');
+      const ui = list.body.find((c: { id: string }) => c.id === 'hello').ui as string;
+      expect(ui).toBe('/api/v1/plugin-ui/hello/1.0.0/index.js');
+      const js = await owner.get(ui);
+      expect(js.status).toBe(200);
+      expect(js.headers.get('content-type')).toContain('text/javascript');
+      expect(js.text).toContain('export function install');
+      expect((await tp.client().get(ui)).status).toBe(401);
+      expect((await owner.get('/api/v1/plugin-ui/hello/0.9.0/index.js')).status).toBe(404);
+      expect((await owner.get('/api/v1/plugin-ui/hello/1.0.0/..%2F..%2Fpackage.json')).status).toBe(404);
+      expect((await owner.get('/api/v1/plugin-ui/hello/1.0.0/../index.js')).status).toBe(404);
+      expect((await owner.post('/api/v1/plugins/hello/disable')).status).toBe(200);
+      expect((await owner.get(ui)).status).toBe(404);
+    } finally {
+      await tp.close();
+    }
+  });
+});

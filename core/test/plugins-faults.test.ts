@@ -165,12 +165,12 @@ export default definePlugin({ setup() {} });`));
     expect((await owner.get('/api/v1/p/okay/ping')).status).toBe(200);
   });
 
-  it('non-owners cannot manage plugins', async () => {
+  it('roles without plugin.manage cannot manage plugins', async () => {
     await registry.publish(helloAtVersion('1.0.0'));
-    const res = await owner.post('/api/v1/users', { tenantId: (await owner.get('/api/v1/auth/me')).body.tenant.id, email: 'adm@x.test', name: 'Adm', password: 'admin-password-77', roles: ['admin'] });
+    const res = await owner.post('/api/v1/users', { tenantId: (await owner.get('/api/v1/auth/me')).body.tenant.id, email: 'aud@x.test', name: 'Aud', password: 'auditor-secret-77', roles: ['auditor'] });
     expect(res.status).toBe(201);
     const admin = tp.client();
-    await admin.login('adm@x.test', 'admin-password-77');
+    await admin.login('aud@x.test', 'auditor-secret-77');
     expect((await admin.get('/api/v1/plugins')).status).toBe(200);
     const denied = await admin.post('/api/v1/plugins', { package: '@mpanel/plugin-hello', approve: { capabilities: [] } });
     expect(denied.status).toBe(403);

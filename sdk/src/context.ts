@@ -66,11 +66,19 @@ export interface PluginRoute<P = any, Q = any, B = any, R = any> {
   /** Path below the plugin prefix, starting with `/`, e.g. `/greetings/:id`. */
   path: string;
   summary: string;
+  /**
+   * JSON Schemas checked before the handler runs (ajv, strict mode). Objects
+   * refuse unknown properties unless they set `additionalProperties`; params and
+   * query strings are coerced to the declared types; bodies are not.
+   */
   schema?: { params?: JsonSchema; query?: JsonSchema; body?: JsonSchema; response?: JsonSchema };
   /** A permission (core's or one from the manifest) — or `public: true`. Exactly one. */
   permission?: string;
   public?: true;
-  /** Audit action for state-changing routes, conventionally `<plugin id>.<thing>.<verb>`. */
+  /**
+   * Audit action, required for POST/PUT/PATCH/DELETE (registration fails
+   * without it); must start with `<plugin id>.`, e.g. `hello.greeting.create`.
+   */
   audit?: string;
   /** The route addresses a tenant-owned object by `:id`. */
   tenantScoped?: boolean;
@@ -240,7 +248,7 @@ export interface PluginContext<Settings = Record<string, unknown>> {
   };
 
   audit: {
-    /** Writes an audit entry tagged with the plugin id (outside requests; routes audit automatically). */
+    /** Writes an audit entry tagged with the plugin id (outside requests; routes audit automatically). `action` must start with `<plugin id>.`. */
     write(entry: { action: string; outcome?: 'success' | 'failure' | 'denied'; target?: string; tenantId?: string | null; tenantPath?: string | null; details?: Record<string, unknown> }): Promise<void>;
   };
 }

@@ -245,6 +245,7 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
 
     audit: {
       async write(entry) {
+        assertOwnName(id, entry.action, 'audit action');
         await allEm().transactional((tem) =>
           appendAudit(tem as unknown as Em, {
             actorType: 'plugin', actorId: id, actorLabel: `plugin ${id}`, outcome: entry.outcome ?? 'success',

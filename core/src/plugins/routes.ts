@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Kernel } from '../kernel.js';
+import { ProblemError } from '../errors/problem.js';
 import type { RouteContext } from '../http/route-registry.js';
 import { KNOWN_CAPABILITIES } from '@mpanel/sdk';
 import type { PluginHost, PluginRecord, Approval } from './host.js';
@@ -168,11 +171,42 @@ export function registerPluginRoutes(k: Kernel, host: PluginHost): void {
       const list = (await host.list()).filter((r) => host.isActive(r.id));
       const allowed = (perm?: string) => !perm || ctx.authz.has(perm);
       return list.map((r) => ({
-        id: r.id, version: r.version, displayName: r.manifest.displayName, ui: r.manifest.ui ?? null,
+        id: r.id, version: r.version, displayName: r.manifest.displayName,
+        // Versioned URL: browsers never unload an ES module, so an upgrade must load from a new URL.
+        ui: r.manifest.ui ? `/api/v1/plugin-ui/${r.id}/${r.version}/${path.basename(r.manifest.ui)}` : null,
         menu: (r.manifest.contributes?.menu ?? []).filter((m) => allowed(m.permission)),
         panels: (r.manifest.contributes?.panels ?? []).filter((m) => allowed(m.permission)),
         widgets: (r.manifest.contributes?.widgets ?? []).filter((m) => allowed(m.permission)),
       }));
+    },
+  });
+
+  const UI_TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.map': 'application/json' };
+
+  k.routes.register({
+    method: 'GET',
+    path: '/api/v1/plugin-ui/:id/:version/*file',
+    summary: 'Files of an enabled plugin’s prebuilt UI module (the folder of its manifest `ui` entry), under a versioned URL.',
+    tags: ['plugins'],
+    permission: 'account.self',
+    raw: true,
+    schema: { params: { type: 'object', required: ['id', 'version'], properties: { id: pluginId, version: { type: 'string', pattern: '^[0-9A-Za-z.+-]{1,100}$' }, file: { type: 'array', items: { type: 'string' } } } } },
+    handler: async (ctx: RouteContext<{ id: string; version: string; file: string[] | string }>) => {
+      const record = await host.get(ctx.params.id);
+      if (!host.isActive(record.id) || record.version !== ctx.params.version || !record.manifest.ui) {
+        throw new ProblemError('not-found', `No UI of ${ctx.params.id}@${ctx.params.version} is being served (is that version enabled?)`);
+      }
+      const uiDir = path.resolve(record.location, path.dirname(record.manifest.ui));
+      const segments = Array.isArray(ctx.params.file) ? ctx.params.file : String(ctx.params.file).split('/');
+      const file = path.resolve(uiDir, ...segments);
+      const type = UI_TYPES[path.extname(file)];
+      if (!file.startsWith(uiDir + path.sep) || !type || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+        throw new ProblemError('not-found', `The UI of ${record.id} has no file ${segments.join('/')}`);
+      }
+      ctx.res.setHeader('content-type', type);
+      ctx.res.setHeader('cache-control', 'private, max-age=31536000, immutable');
+      ctx.res.setHeader('x-content-type-options', 'nosniff');
+      ctx.res.end(fs.readFileSync(file));
     },
   });
 }

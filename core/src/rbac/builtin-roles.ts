@@ -18,10 +18,10 @@ export const BUILTIN_ROLES: BuiltinRole[] = [
   {
     key: 'admin',
     name: 'Administrator',
-    description: 'Runs the platform day to day; cannot change platform-wide settings',
+    description: 'Runs the platform day to day, including its plugins; cannot change platform-wide settings',
     permissions: [
       'account.self', 'tenant.read', 'tenant.create', 'tenant.update', 'user.read', 'user.create', 'user.update',
-      'role.read', 'role.manage', 'role.assign', 'session.manage', 'audit.read', 'audit.verify', 'plugin.read',
+      'role.read', 'role.manage', 'role.assign', 'session.manage', 'audit.read', 'audit.verify', 'plugin.read', 'plugin.manage',
     ],
   },
   {

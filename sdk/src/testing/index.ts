@@ -82,11 +82,11 @@ export async function createTestPanel(options: TestPanelOptions = {}): Promise<T
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpanel-plugin-test-'));
   // Imported lazily: the SDK itself must not depend on core at run time.
   const core: any = await import('@mpanel/core' as string);
-  const { pino } = await import('pino' as string);
   let panel: any;
   try {
-    const config = core.loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, databaseUrl, logLevel: 'silent', shutdownGraceSeconds: 1, ...options.config });
-    panel = await core.Panel.create(config, { logger: pino({ level: process.env.MPANEL_TEST_LOG ?? 'silent' }) });
+    const config = core.loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, databaseUrl, logLevel: process.env.MPANEL_TEST_LOG ?? 'silent', shutdownGraceSeconds: 1, ...options.config });
+    // Core builds its own logger from logLevel (MPANEL_TEST_LOG=debug to see it).
+    panel = await core.Panel.create(config);
     const { url } = await panel.listen(0, '127.0.0.1');
     for (const dir of options.plugins ?? []) {
       const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
