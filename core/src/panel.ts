@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { container as rootContainer } from 'tsyringe';
 import { pino, type Logger } from 'pino';
 import type { PanelConfig } from './config/load.js';
-import { openDatabase, migrateCore, type Em } from './db/orm.js';
+import { openDatabase, migrateCore, type Em, type Orm } from './db/orm.js';
 import { TENANT_FILTER } from './db/entities/index.js';
 import { Tokens } from './di/tokens.js';
 import { RouteRegistry } from './http/route-registry.js';
@@ -77,12 +77,17 @@ export class Panel {
     const now = options.now ?? Date.now;
     const { orm, kind } = await openDatabase(config, (message) => log.debug({ orm: true }, message));
     try {
-      const ran = await migrateCore(orm);
-      if (ran.length) log.info({ migrations: ran }, 'applied core migrations');
+      return await Panel.assemble(config, options, log, now, orm, kind);
     } catch (error) {
-      await orm.close();
+      // Whatever failed after the database opened, don't leave it open (the CLI would hang).
+      await orm.close(true).catch(() => undefined);
       throw error;
     }
+  }
+
+  private static async assemble(config: PanelConfig, options: PanelOptions, log: Logger, now: () => number, orm: Orm, kind: 'postgresql' | 'pglite'): Promise<Panel> {
+    const ran = await migrateCore(orm);
+    if (ran.length) log.info({ migrations: ran }, 'applied core migrations');
     const container = rootContainer.createChildContainer();
     const systemEm = (): Em => {
       const em = orm.em.fork() as unknown as Em;
@@ -167,17 +172,25 @@ export class Panel {
   /** Starts HTTP + socket.io; resolves with the bound address. */
   async listen(port = this.kernel.config.port, host = this.kernel.config.host): Promise<{ port: number; host: string; url: string }> {
     this.setupToken = await prepareSetupToken(this.kernel);
-    const app = buildApp({ routes: this.kernel.routes, logger: this.kernel.log, metrics: this.kernel.metrics, bodyLimitBytes: this.kernel.config.bodyLimitBytes });
+    const app = buildApp({ routes: this.kernel.routes, logger: this.kernel.log, metrics: this.kernel.metrics, bodyLimitBytes: this.kernel.config.bodyLimitBytes, trustProxy: this.kernel.config.trustProxy });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
     this.gateway = new SocketGateway(server, this.kernel);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      await this.gateway.close().catch(() => undefined);
+      this.gateway = null;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new Error(`${host}:${port} is in use by another process; set PORT or HOST`);
+      throw error;
+    }
     this.server = server;
     this.kernel.events.start();
     this.stopMaintenance = scheduleMaintenance(this.kernel);

@@ -246,7 +246,7 @@ export function registerLoginRoutes(k: Kernel, hooks: LoginHooks, serverSecret: 
         },
         tenant: { id: a.tenantId!, path: a.tenantPath! },
         permissions: ctx.authz.summary(),
-        csrfToken: (await k.authenticator.authenticate(ctx.req)).csrfToken ?? null,
+        csrfToken: ctx.csrfToken,
         actorType: a.type as 'user' | 'token',
         sessionId: a.sessionId ?? null,
       };

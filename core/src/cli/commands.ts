@@ -6,6 +6,7 @@ import type { Em } from '../db/orm.js';
 import { hashPassword, checkPasswordPolicy, PASSWORD_MIN, PASSWORD_MAX } from '../auth/passwords.js';
 import { createPlatformOwner, isSetupDone } from '../setup/setup.js';
 import { appendAudit } from '../audit/store.js';
+import { writeOutbox } from '../events/outbox.js';
 import { verifyAudit, type VerifyResult } from '../audit/store.js';
 import { createApiToken, TOKEN_MAX_DAYS } from '../auth/account-routes.js';
 import { resolveAuthorization } from '../rbac/resolve.js';
@@ -40,6 +41,8 @@ export async function runUserCreate(
       if (await isSetupDone(k, t)) throw new ProblemError('setup-done', 'Setup is done already; create users in the platform tenant without --owner');
       const { tenant, user } = await createPlatformOwner(t, opts, new Date(k.now()));
       await k.state.set(t, 'setup', { done: true, completedAt: new Date(k.now()).toISOString() });
+      // The same event as HTTP setup; a running panel's outbox poll delivers it.
+      await writeOutbox(t, 'tenant.created', { id: tenant.id, name: tenant.name, kind: tenant.kind }, { tenantId: tenant.id, tenantPath: tenant.path, permission: 'tenant.read' });
       await appendAudit(t, { ...cliActor, action: 'setup.complete', target: `user:${user.id}`, tenantId: tenant.id, tenantPath: tenant.path, outcome: 'success', details: { email: user.email, via: 'cli' } });
       fs.rmSync(setupTokenPath(k.config.dataDir), { force: true });
       return { user: toUserView(user), tenant: { id: tenant.id, name: tenant.name } };
@@ -61,6 +64,8 @@ export async function runUserCreate(
     });
     for (const role of roles) t.create(RoleBinding, { id: randomUUID(), userId: user.id, roleId: role.id, tenantId: tenant.id, createdAt: now });
     await t.flush();
+    // Subscribers must hear of users however they were created (POST /users publishes the same).
+    await writeOutbox(t, 'user.created', { id: user.id, email: user.email, tenantId: tenant.id }, { tenantId: tenant.id, tenantPath: tenant.path, permission: 'user.read' });
     await appendAudit(t, { ...cliActor, action: 'user.create', target: `user:${user.id}`, tenantId: tenant.id, tenantPath: tenant.path, outcome: 'success', details: { email: user.email, roles: roles.map((r) => r.key), via: 'cli' } });
     return { user: toUserView(user), roles: roles.map((r) => r.key) };
   });

@@ -22,7 +22,14 @@ function config(): PanelConfig {
 async function start(): Promise<void> {
   const cfg = config();
   const panel = await Panel.create(cfg);
-  const { url } = await panel.listen();
+  let url: string;
+  try {
+    ({ url } = await panel.listen());
+  } catch (error) {
+    // Close the database too, or the process would stay alive after the error.
+    await panel.close().catch(() => undefined);
+    throw error;
+  }
   if (panel.setupToken) {
     const line = '─'.repeat(72);
     process.stdout.write(`\n${line}\n mpanel needs first-run setup.\n Setup token: ${panel.setupToken}\n (also in ${cfg.dataDir}/setup-token)\n POST ${url}/api/v1/setup with {"token","email","password","name"}\n${line}\n\n`);

@@ -43,6 +43,8 @@ export interface PanelConfig {
   pluginPaths: string[];
   /** Master key for secrets at rest (base64, 32 bytes); unset → `<dataDir>/secret.key`. */
   secretKey?: string;
+  /** Which proxies' X-Forwarded-For to believe (express `trust proxy`): false, a hop count, or addresses/subnets. */
+  trustProxy: boolean | number | string;
 }
 
 interface VariableSpec {
@@ -69,6 +71,7 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'MPANEL_LOGIN_LOCK_SECONDS', description: 'throttle window and first lock duration (doubles on repeat, capped at 16×)', default: '60' },
   { name: 'MPANEL_SHUTDOWN_GRACE', description: 'seconds to finish in-flight requests on SIGTERM', default: '10' },
   { name: 'MPANEL_REGISTRY', description: 'npm registry URL plugins are installed from (e.g. your Verdaccio)', default: 'http://127.0.0.1:4873' },
+  { name: 'MPANEL_TRUST_PROXY', description: 'behind a reverse proxy: which proxies to believe for the client IP (`loopback`, a hop count like `1`, or addresses/subnets); per-IP throttling and audit IPs depend on it', default: '(unset: use the socket address)' },
   { name: 'MPANEL_SECRET_KEY', description: 'master key for secrets at rest, 32 bytes base64 (`openssl rand -base64 32`); set the same on every node; unset → generated into `<data dir>/secret.key`', default: '(unset)' },
   { name: 'MPANEL_PLUGIN_PATHS', description: 'comma-separated directories of local plugin packages loaded at start (built-in plugins of a distribution)', default: '(none)' },
 ];
@@ -81,6 +84,13 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0)
     throw new ProblemError('config-invalid', `${name} must be an integer ≥ ${min}, got "${raw}"`);
   }
   return n;
+}
+
+function trustProxy(raw: string | undefined): boolean | number | string {
+  if (!raw || raw === 'false') return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (!/^[0-9A-Za-z.:/,\s-]+$/.test(raw)) throw new ProblemError('config-invalid', `MPANEL_TRUST_PROXY must be a hop count, "loopback" or addresses/subnets, got "${raw}"`);
+  return raw;
 }
 
 function registryUrl(raw: string | undefined): string {
@@ -116,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     shutdownGraceSeconds: intVar(env, 'MPANEL_SHUTDOWN_GRACE', 10, 0),
     registryUrl: registryUrl(env.MPANEL_REGISTRY),
     secretKey: env.MPANEL_SECRET_KEY || undefined,
+    trustProxy: trustProxy(env.MPANEL_TRUST_PROXY),
     pluginPaths: (env.MPANEL_PLUGIN_PATHS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(p)),
     ...overrides,
   };

@@ -22,6 +22,9 @@ export class SocketGateway {
       try {
         const auth = await this.authenticate(socket);
         if (auth.actor.type === 'anonymous') return next(new Error('unauthenticated'));
+        // A cookie rides along with any page's WebSocket: only the panel's own origin may use it
+        // (cross-site WebSocket hijacking). API tokens and non-browser clients send no Origin to check.
+        if (auth.csrfToken && !this.originAllowed(socket)) return next(new Error('origin not allowed'));
         socket.data.auth = auth;
         next();
       } catch {
@@ -29,6 +32,24 @@ export class SocketGateway {
       }
     });
     this.removeSink = k.events.addSink((event) => this.broadcast(event));
+  }
+
+  private originAllowed(socket: Socket): boolean {
+    const origin = socket.handshake.headers.origin;
+    if (origin === undefined) return true;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return false;
+    }
+    const allowed = [socket.handshake.headers.host];
+    try {
+      allowed.push(new URL(this.k.config.publicUrl).host);
+    } catch {
+      // an unparsable public URL allows nothing extra
+    }
+    return allowed.includes(host);
   }
 
   private authenticate(socket: Socket): Promise<AuthResult> {

@@ -11,6 +11,8 @@ export interface AppDeps {
   logger: Logger;
   metrics: PanelMetrics;
   bodyLimitBytes: number;
+  /** express `trust proxy` (MPANEL_TRUST_PROXY). */
+  trustProxy?: boolean | number | string;
   /** Extra middleware mounted after the API (the UI's static files, later). */
   fallbacks?: express.RequestHandler[];
 }
@@ -23,6 +25,7 @@ export function buildApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.set('etag', false);
 
   app.use((req, res, next) => {

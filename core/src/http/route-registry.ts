@@ -48,6 +48,8 @@ export interface RouteContext<P = Record<string, string>, Q = Record<string, unk
   authz: Authorization;
   /** Ids of every tenant the actor may see (the request EntityManager's tenant filter). */
   visibleTenantIds: readonly string[];
+  /** The session's CSRF token (cookie sessions only). */
+  csrfToken: string | null;
   /** Request-scoped EntityManager: inside the route's transaction for state-changing routes; tenant-filtered. */
   em: Em;
   /** The request's child DI container (actor, authz, em, logger registered as values). */
@@ -128,7 +130,7 @@ export interface RouteRegistryDeps {
   /** Called after a state-changing transaction commits (triggers event delivery). */
   afterCommit: () => void;
   /** Called when a handler fails with something other than a problem (a bug): the plugin host blames the owner. */
-  onHandlerError?: (owner: string, error: unknown) => void;
+  onHandlerError?: (owner: string, error: unknown) => void | Promise<void>;
 }
 
 const STATE_CHANGING = new Set<HttpMethod>(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -211,8 +213,11 @@ export class RouteRegistry {
     for (const route of routes) {
       router[route.def.method.toLowerCase() as 'get'](route.def.path, (req: Request, res: Response, next: NextFunction) => {
         this.handle(route, req, res).catch((err: unknown) => {
-          if (!(err instanceof ProblemError) && !fromForeignProblem(err)) this.deps.onHandlerError?.(route.owner, err);
-          next(err);
+          if (err instanceof ProblemError || fromForeignProblem(err)) return next(err);
+          // Record the failure (plugin blame) before answering, so the error is visible once the 500 arrives.
+          Promise.resolve(this.deps.onHandlerError?.(route.owner, err))
+            .catch(() => undefined)
+            .finally(() => next(err));
         });
       });
     }
@@ -302,6 +307,7 @@ export class RouteRegistry {
         actor,
         authz,
         visibleTenantIds: auth.visibleTenantIds,
+        csrfToken: auth.csrfToken ?? null,
         em,
         container,
         log,

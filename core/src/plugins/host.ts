@@ -85,8 +85,8 @@ export class PluginHost {
   constructor(private readonly k: Kernel) {
     this.pluginsDir = path.join(k.config.dataDir, 'plugins');
     this.registry = new RegistryClient(k.config.registryUrl, path.join(k.config.dataDir, 'npm-cache'));
-    k.hooks.onTapError((hook, tapName, error) => this.recordError(tapName, `hook ${hook}`, error));
-    k.events.onSubscriberError((owner, event, error) => this.recordError(owner, `subscriber of ${event.type}`, error));
+    k.hooks.onTapError((hook, tapName, error) => void this.recordError(tapName, `hook ${hook}`, error));
+    k.events.onSubscriberError((owner, event, error) => void this.recordError(owner, `subscriber of ${event.type}`, error));
   }
 
   /** Serialises lifecycle operations so two admins can't interleave them. */
@@ -341,7 +341,7 @@ export class PluginHost {
         try {
           await fn(structuredClone(value));
         } catch (err) {
-          this.recordError(id, 'settings listener', err);
+          await this.recordError(id, 'settings listener', err);
         }
       }
     }
@@ -470,18 +470,22 @@ export class PluginHost {
   }
 
   /** A plugin's route, tap or subscriber threw: remember it (visible in the API) and audit it, at most once a minute. */
-  recordError(owner: string, where: string, error: unknown): void {
+  recordError(owner: string, where: string, error: unknown): Promise<void> {
     const id = owner.startsWith('plugin:') ? owner.slice(7) : owner;
-    if (!this.active.has(id)) return;
+    if (!this.active.has(id)) return Promise.resolve();
     this.k.log.error({ plugin: id, where, err: error }, 'plugin error');
-    void this.em()
-      .execute('update plugin set last_error = ?, error_count = error_count + 1, updated_at = now() where id = ?', [`${where}: ${errorText(error)}`, id])
-      .catch(() => undefined);
+    const jobs: Array<Promise<unknown>> = [
+      this.em().execute('update plugin set last_error = ?, error_count = error_count + 1, updated_at = now() where id = ?', [`${where}: ${errorText(error)}`, id]),
+    ];
     const last = this.lastErrorAudit.get(id) ?? 0;
     if (this.k.now() - last > 60_000) {
       this.lastErrorAudit.set(id, this.k.now());
-      void this.audit('plugin.error', id, 'failure', { where, error: (error as Error)?.message ?? String(error) }).catch(() => undefined);
+      jobs.push(this.audit('plugin.error', id, 'failure', { where, error: (error as Error)?.message ?? String(error) }));
     }
+    return Promise.all(jobs).then(
+      () => undefined,
+      (err) => this.k.log.warn({ err, plugin: id }, 'could not record a plugin error'),
+    );
   }
 
   private async insertRecord(pkg: PluginPackage, o: { source: 'registry' | 'local'; location: string; integrity: string | null; capabilities: string[] }): Promise<PluginRecord> {

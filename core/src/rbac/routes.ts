@@ -56,7 +56,7 @@ export function registerRoleRoutes(k: Kernel): void {
     permission: 'role.read',
     schema: { response: { type: 'array', items: roleView } },
     handler: async (ctx) => {
-      const visible = (await k.authenticator.authenticate(ctx.req)).visibleTenantIds;
+      const visible = ctx.visibleTenantIds;
       const roles = await ctx.em.find(Role, { $or: [{ tenantId: null }, { tenantId: { $in: visible } }] }, { orderBy: { builtin: 'desc', key: 'asc' } });
       return roles.map(toRoleView);
     },
@@ -64,7 +64,7 @@ export function registerRoleRoutes(k: Kernel): void {
 
   const loadCustomRole = async (ctx: RouteContext<{ id: string }>) => {
     const role = await ctx.em.findOne(Role, { id: ctx.params.id });
-    const visible = (await k.authenticator.authenticate(ctx.req)).visibleTenantIds;
+    const visible = ctx.visibleTenantIds;
     if (!role || (role.tenantId && !visible.includes(role.tenantId))) throw new ProblemError('not-found', `No role ${ctx.params.id} in your subtree`);
     if (role.builtin) throw new ProblemError('conflict', 'Built-in roles cannot be changed or deleted');
     const tenant = await ctx.em.findOneOrFail(Tenant, { id: role.tenantId! });

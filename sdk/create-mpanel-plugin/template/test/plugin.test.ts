@@ -47,7 +47,11 @@ describe('{{id}} plugin', () => {
   it('contributes its UI module and panel', async () => {
     const res = await t.as('customer').get('/api/v1/ui/contributions');
     const mine = res.body.find((c: { id: string }) => c.id === '{{id}}');
-    expect(mine.ui).toBe('dist/ui/index.js');
+    // Served by the panel under a versioned URL.
+    expect(mine.ui).toMatch(/^\/api\/v1\/plugin-ui\/{{id}}\/[^/]+\/index\.js$/);
     expect(mine.panels.length).toBeGreaterThan(0);
+    const js = await t.as('customer').get(mine.ui);
+    expect(js.status).toBe(200);
+    expect(js.text).toContain('export function install');
   });
 });
