@@ -38,7 +38,8 @@ export function buildApp(deps: AppDeps): express.Express {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const route = (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : req.path);
+      // Only route templates become labels: raw paths would let anyone create unbounded metric series.
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
       deps.metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       if (!QUIET_PATHS.has(req.path)) {
         log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1000), actor: res.locals.actor?.label }, 'request');

@@ -286,6 +286,11 @@ export class RouteRegistry {
       throw new ProblemError('validation-failed', 'This route takes no request body', { errors: [{ pointer: '/body', message: 'must be empty' }] });
     }
 
+    const badText = findBadText(body, '/body') ?? findBadText(query, '/query') ?? findBadText(params, '/params');
+    if (badText) {
+      throw new ProblemError('validation-failed', 'Text may not contain NUL characters or unpaired UTF-16 surrogates', { errors: [{ pointer: badText, message: 'contains a NUL character or an unpaired surrogate' }] });
+    }
+
     const filter: TenantFilterParams = { ids: auth.visibleTenantIds };
     const baseEm = this.deps.orm.em.fork({ clear: true }) as unknown as Em;
     baseEm.setFilterParams(TENANT_FILTER, filter);
@@ -398,6 +403,28 @@ export class RouteRegistry {
     const em = this.deps.orm.em.fork();
     await em.transactional((tem) => appendAudit(tem as unknown as Em, entry));
   }
+}
+
+/**
+ * PostgreSQL text can hold neither NUL nor unpaired surrogates; refusing them
+ * here, once, keeps every handler from failing with a 500 on such input.
+ */
+function findBadText(value: unknown, pointer: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed() ? pointer : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = findBadText(value[i], `${pointer}/${i}`);
+      if (bad) return bad;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const bad = findBadText(k, `${pointer}/${k}`) ?? findBadText(v, `${pointer}/${k}`);
+      if (bad) return bad;
+    }
+  }
+  return null;
 }
 
 function paramCount(path: string): number {
