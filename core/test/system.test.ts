@@ -12,6 +12,19 @@ describe('system routes', () => {
   });
   afterAll(async () => tp?.close());
 
+  it('routing: wrong method → 405 with Allow, HEAD as GET, trailing slash tolerated, unknown → 404', async () => {
+    const put = await tp.client().request('PUT', '/healthz');
+    expect(put.status).toBe(405);
+    expect(put.body.code).toBe('method-not-allowed');
+    expect(put.headers.get('allow')).toBe('GET');
+    const head = await fetch(`${tp.url}/healthz`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect((await tp.client().get('/healthz/')).status).toBe(200);
+    const missing = await tp.client().get('/api/v1/nothing-here');
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('route-not-found');
+  });
+
   it('/healthz answers ok without credentials', async () => {
     const r = await tp.client().get('/healthz');
     expect(r.status).toBe(200);

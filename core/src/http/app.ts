@@ -39,7 +39,7 @@ export function buildApp(deps: AppDeps): express.Express {
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       // Only route templates become labels: raw paths would let anyone create unbounded metric series.
-      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      const route = (res.locals.routeTemplate as string | undefined) ?? 'unmatched';
       deps.metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       if (!QUIET_PATHS.has(req.path)) {
         log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1000), actor: res.locals.actor?.label }, 'request');

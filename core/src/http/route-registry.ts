@@ -1,4 +1,5 @@
-import express, { type Request, type Response, type NextFunction, type Router } from 'express';
+import type { Request, Response, NextFunction } from 'express';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import type { ValidateFunction } from 'ajv';
 import type { DependencyContainer } from 'tsyringe';
 import type { Logger } from 'pino';
@@ -113,6 +114,8 @@ export interface RouteDefinition<P = any, Q = any, B = any, R = any> {
 interface CompiledRoute {
   def: RouteDefinition;
   owner: string;
+  /** Name of a trailing `*name` wildcard in the path (its segments become an array param). */
+  wildcard?: string;
   params?: ValidateFunction;
   query?: ValidateFunction;
   body?: ValidateFunction;
@@ -143,8 +146,11 @@ const STATE_CHANGING = new Set<HttpMethod>(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export class RouteRegistry {
   private readonly routes = new Map<string, CompiledRoute>();
-  private readonly routers = new Map<string, Router>();
-  private dirty = new Set<string>();
+  // One radix-tree router (find-my-way, as in Fastify) over every owner's
+  // routes: matching cost does not grow with the number of routes, and
+  // rebuilding it after a plugin change is cheap.
+  private router = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 500 });
+  private dirty = true;
 
   constructor(private readonly deps: RouteRegistryDeps) {}
 
@@ -165,11 +171,11 @@ export class RouteRegistry {
       response: def.schema?.response && this.deps.validateResponses ? compileBody(def.schema.response) : undefined,
     };
     this.routes.set(key, compiled);
-    this.dirty.add(owner);
+    this.dirty = true;
     return () => {
       if (this.routes.get(key) === compiled) {
         this.routes.delete(key);
-        this.dirty.add(owner);
+        this.dirty = true;
       }
     };
   }
@@ -177,7 +183,7 @@ export class RouteRegistry {
   /** Removes every route of an owner (plugin disable). */
   removeOwner(owner: string): void {
     for (const [key, r] of this.routes) if (r.owner === owner) this.routes.delete(key);
-    this.dirty.add(owner);
+    this.dirty = true;
   }
 
   list(): Array<{ owner: string; def: RouteDefinition }> {
@@ -187,41 +193,46 @@ export class RouteRegistry {
   /** Express middleware dispatching to the current routes; swapping routes needs no restart. */
   middleware(): (req: Request, res: Response, next: NextFunction) => void {
     return (req, res, next) => {
-      for (const owner of this.dirty) this.rebuild(owner);
-      this.dirty.clear();
-      const routers = [...this.routers.values()];
-      let i = 0;
-      const step = (err?: unknown): void => {
-        if (err) return next(err);
-        const router = routers[i++];
-        if (!router) return next();
-        router(req, res, step);
-      };
-      step();
+      if (this.dirty) this.rebuild();
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      const found = this.router.find(method as HTTPMethod, req.path);
+      if (!found) {
+        const allowed = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).filter((m) => m !== method && this.router.find(m, req.path));
+        if (allowed.length) {
+          res.setHeader('allow', allowed.join(', '));
+          return next(new ProblemError('method-not-allowed', `${req.path} does not take ${req.method}; it takes ${allowed.join(', ')}`));
+        }
+        return next();
+      }
+      const route = found.store as CompiledRoute;
+      const params: Record<string, unknown> = { ...found.params };
+      if (route.wildcard && '*' in params) {
+        params[route.wildcard] = String(params['*']).split('/');
+        delete params['*'];
+      }
+      req.params = params as Record<string, string>;
+      // The route template labels metrics and logs (never the raw path).
+      res.locals.routeTemplate = route.def.path;
+      this.handle(route, req, res).catch((err: unknown) => {
+        if (err instanceof ProblemError || fromForeignProblem(err)) return next(err);
+        // Record the failure (plugin blame) before answering, so the error is visible once the 500 arrives.
+        Promise.resolve(this.deps.onHandlerError?.(route.owner, err))
+          .catch(() => undefined)
+          .finally(() => next(err));
+      });
     };
   }
 
-  private rebuild(owner: string): void {
-    const routes = [...this.routes.values()].filter((r) => r.owner === owner);
-    if (routes.length === 0) {
-      this.routers.delete(owner);
-      return;
+  private rebuild(): void {
+    const router = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: true, maxParamLength: 500 });
+    for (const route of this.routes.values()) {
+      // Express-style `*name` wildcards are find-my-way's `*`; the name is restored on dispatch.
+      const wildcard = /\*([A-Za-z_][A-Za-z0-9_]*)$/.exec(route.def.path);
+      route.wildcard = wildcard?.[1];
+      router.on(route.def.method as HTTPMethod, wildcard ? route.def.path.slice(0, wildcard.index) + '*' : route.def.path, () => undefined, route);
     }
-    const router = express.Router({ strict: false });
-    // Static paths before parameterised ones so `/users/me` wins over `/users/:id`.
-    routes.sort((a, b) => paramCount(a.def.path) - paramCount(b.def.path));
-    for (const route of routes) {
-      router[route.def.method.toLowerCase() as 'get'](route.def.path, (req: Request, res: Response, next: NextFunction) => {
-        this.handle(route, req, res).catch((err: unknown) => {
-          if (err instanceof ProblemError || fromForeignProblem(err)) return next(err);
-          // Record the failure (plugin blame) before answering, so the error is visible once the 500 arrives.
-          Promise.resolve(this.deps.onHandlerError?.(route.owner, err))
-            .catch(() => undefined)
-            .finally(() => next(err));
-        });
-      });
-    }
-    this.routers.set(owner, router);
+    this.router = router;
+    this.dirty = false;
   }
 
   private async handle(route: CompiledRoute, req: Request, res: Response): Promise<void> {
@@ -291,63 +302,79 @@ export class RouteRegistry {
       throw new ProblemError('validation-failed', 'Text may not contain NUL characters or unpaired UTF-16 surrogates', { errors: [{ pointer: badText, message: 'contains a NUL character or an unpaired surrogate' }] });
     }
 
+    // The EntityManager fork and the child container are created on first use:
+    // many GET routes (e.g. /auth/me) need neither, and both cost per request.
     const filter: TenantFilterParams = { ids: auth.visibleTenantIds };
-    const baseEm = this.deps.orm.em.fork({ clear: true }) as unknown as Em;
-    baseEm.setFilterParams(TENANT_FILTER, filter);
-    const container = this.deps.rootContainer.createChildContainer();
-    container.register(Tokens.Actor, { useValue: actor });
-    container.register(Tokens.Authorization, { useValue: authz });
-    container.register(Tokens.TenantScope, { useValue: { tenantId: actor.tenantId ?? null, tenantPath: actor.tenantPath ?? null, visibleTenantIds: auth.visibleTenantIds } });
-    container.register(Tokens.RequestLogger, { useValue: log });
-    container.register(Tokens.RequestId, { useValue: requestId });
+    let scopedEm: Em | null = null;
+    const baseEm = (): Em => {
+      if (!scopedEm) {
+        scopedEm = this.deps.orm.em.fork({ clear: true }) as unknown as Em;
+        scopedEm.setFilterParams(TENANT_FILTER, filter);
+      }
+      return scopedEm;
+    };
+    let childContainer: DependencyContainer | null = null;
+    const containerFor = (em: () => Em): DependencyContainer => {
+      if (!childContainer) {
+        childContainer = this.deps.rootContainer.createChildContainer();
+        childContainer.register(Tokens.Actor, { useValue: actor });
+        childContainer.register(Tokens.Authorization, { useValue: authz });
+        childContainer.register(Tokens.TenantScope, { useValue: { tenantId: actor.tenantId ?? null, tenantPath: actor.tenantPath ?? null, visibleTenantIds: auth.visibleTenantIds } });
+        childContainer.register(Tokens.RequestLogger, { useValue: log });
+        childContainer.register(Tokens.RequestId, { useValue: requestId });
+        childContainer.register(Tokens.Em, { useFactory: () => em() });
+      }
+      return childContainer;
+    };
 
     const note: AuditNote = {};
     const commitCallbacks: Array<() => void> = [];
-    const makeCtx = (em: Em, inTx: boolean): RouteContext => {
-      container.register(Tokens.Em, { useValue: em });
-      return {
-        params: params as Record<string, string>,
-        query,
-        body,
-        actor,
-        authz,
-        visibleTenantIds: auth.visibleTenantIds,
-        csrfToken: auth.csrfToken ?? null,
-        em,
-        container,
-        log,
-        requestId,
-        ip,
-        userAgent,
-        audit: note,
-        afterCommit: (fn) => {
-          if (inTx) commitCallbacks.push(fn);
-          else fn();
-        },
-        publish: async (type, payload, options) => {
-          if (!inTx) throw new Error(`${def.method} ${def.path}: events can only be published by state-changing routes`);
-          await writeOutbox(em, type, payload, options);
-        },
-        auditExtra: async (entry) => {
-          await appendAudit(em, { ...auditBase, ...entry, actorType: entry.actorType ?? auditBase.actorType });
-        },
-        unscopedEm: () => {
-          // Shares the route's transaction (if any) but has its own unit of work: flush it yourself.
-          const un = em.fork({ clear: true, keepTransactionContext: true }) as unknown as Em;
-          un.setFilterParams(TENANT_FILTER, { all: true } satisfies TenantFilterParams);
-          return un;
-        },
-        req,
-        res,
-      };
-    };
+    const makeCtx = (getEm: () => Em, inTx: boolean): RouteContext => ({
+      params: params as Record<string, string>,
+      query,
+      body,
+      actor,
+      authz,
+      visibleTenantIds: auth.visibleTenantIds,
+      csrfToken: auth.csrfToken ?? null,
+      get em() {
+        return getEm();
+      },
+      get container() {
+        return containerFor(getEm);
+      },
+      log,
+      requestId,
+      ip,
+      userAgent,
+      audit: note,
+      afterCommit: (fn) => {
+        if (inTx) commitCallbacks.push(fn);
+        else fn();
+      },
+      publish: async (type, payload, options) => {
+        if (!inTx) throw new Error(`${def.method} ${def.path}: events can only be published by state-changing routes`);
+        await writeOutbox(getEm(), type, payload, options);
+      },
+      auditExtra: async (entry) => {
+        await appendAudit(getEm(), { ...auditBase, ...entry, actorType: entry.actorType ?? auditBase.actorType });
+      },
+      unscopedEm: () => {
+        // Shares the route's transaction (if any) but has its own unit of work: flush it yourself.
+        const un = getEm().fork({ clear: true, keepTransactionContext: true }) as unknown as Em;
+        un.setFilterParams(TENANT_FILTER, { all: true } satisfies TenantFilterParams);
+        return un;
+      },
+      req,
+      res,
+    });
 
     let result: unknown;
     if (STATE_CHANGING.has(def.method) && !def.noTransaction) {
       try {
-        result = await baseEm.transactional(async (tem) => {
+        result = await baseEm().transactional(async (tem) => {
           const em = tem as unknown as Em;
-          const r = await def.handler(makeCtx(em, true));
+          const r = await def.handler(makeCtx(() => em, true));
           await appendAudit(em, this.entryFor(def, auditBase, actor, note, 'success'));
           return r;
         });
@@ -427,6 +454,3 @@ function findBadText(value: unknown, pointer: string): string | null {
   return null;
 }
 
-function paramCount(path: string): number {
-  return (path.match(/:/g) ?? []).length;
-}

@@ -58,7 +58,9 @@ function toPluginRequest(id: string, rc: RouteContext<any, any, any>): PluginReq
     },
     can: (permission, tenantPath) => (tenantPath ? rc.authz.hasOn(permission, tenantPath) : rc.authz.has(permission)),
     visibleTenantIds: rc.visibleTenantIds,
-    em: rc.em as unknown as PluginEntityManager,
+    get em() {
+      return rc.em as unknown as PluginEntityManager;
+    },
     log: rc.log.child({ plugin: id }),
     requestId: rc.requestId,
     ip: rc.ip,
