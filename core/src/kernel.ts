@@ -11,6 +11,7 @@ import type { LoginThrottle } from './auth/throttle.js';
 import type { Mailer } from './mail/mailer.js';
 import type { PanelMetrics } from './http/metrics.js';
 import type { SystemState } from './system/state.js';
+import type { RealtimeHub } from './events/realtime.js';
 
 /**
  * The kernel's singletons, handed to each core module's `register…` function.
@@ -31,6 +32,8 @@ export interface Kernel {
   mailer: Mailer;
   metrics: PanelMetrics;
   state: SystemState;
+  /** Plugin-owned socket.io namespaces. */
+  realtime: RealtimeHub;
   /** Master key for secrets at rest (see system/secret-key.ts); derive sub-keys, never use it directly. */
   masterKey: Buffer;
   /** An EntityManager that sees every tenant: for system work only (CLI, start-up, login). */

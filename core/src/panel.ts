@@ -15,6 +15,7 @@ import { ensureBuiltinRoles } from './rbac/roles.js';
 import { HookRegistry } from './hooks/registry.js';
 import { EventBus } from './events/bus.js';
 import { SocketGateway } from './events/socket-gateway.js';
+import { RealtimeHub } from './events/realtime.js';
 import { CredentialAuthenticator } from './auth/authenticator.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { defineLoginHooks, type LoginHooks } from './auth/login-hooks.js';
@@ -134,6 +135,7 @@ export class Panel {
       metrics: new PanelMetrics(),
       state: new SystemState(),
       masterKey: loadMasterKey(config.dataDir, config.secretKey),
+      realtime: new RealtimeHub(log.child({ component: 'realtime' })),
       systemEm,
       now,
     };
@@ -176,6 +178,7 @@ export class Panel {
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
     this.gateway = new SocketGateway(server, this.kernel);
+    this.kernel.realtime.attach(this.gateway.io);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -214,6 +217,7 @@ export class Panel {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await this.gateway?.close();
+        this.kernel.realtime.detach();
         const grace = setTimeout(() => server.closeAllConnections(), this.kernel.config.shutdownGraceSeconds * 1000);
         grace.unref();
         // Idle keep-alive sockets that become idle after their last response are closed as they go.

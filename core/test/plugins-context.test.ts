@@ -36,6 +36,14 @@ export default definePlugin({
     ctx.routes.add({ method: 'POST', path: '/note', summary: 'audit + publish', permission: 'provider.use', audit: 'provider.note.create',
       handler: async (req) => { await req.publish('provider.noted', { by: req.actor.label }); await ctx.audit.write({ action: 'provider.extra', details: { ok: true } }); return { ok: true }; } });
     ctx.signal.addEventListener('abort', () => { state.signalAborted = true; });
+    ctx.realtime.namespace('agents', {
+      authenticate: ({ auth }) => (auth.token === 'agent-secret' ? { agent: 'a1' } : null),
+      onConnection: (socket) => {
+        socket.on('ping', (data, ack) => ack && ack({ pong: data, who: socket.identity.agent }));
+      },
+    });
+    let mailRefused = null; try { await ctx.mail.send({ to: 'x@y.z', subject: 's', text: 't' }); } catch (e) { mailRefused = e.message; }
+    if (!mailRefused || !mailRefused.includes('mail:send')) throw new Error('mail without capability was not refused');
     ctx.routes.add({ method: 'GET', path: '/extras', summary: 'secrets, tenants, access', permission: 'provider.use',
       handler: async (req) => {
         const sealed = ctx.secrets.seal('s3cret');
@@ -126,6 +134,23 @@ describe('plugin context: every registration works and is undone on disable', ()
     expect(fs.statSync(`${tp.dataDir}/secret.key`).mode & 0o777).toBe(0o600);
   });
 
+  it('opens a realtime namespace with its own authentication', async () => {
+    const { io } = await import('socket.io-client');
+    const connect = (token: string) =>
+      new Promise<{ ok: boolean; socket: ReturnType<typeof io> }>((resolve) => {
+        const socket = io(`${tp.url}/p/provider/agents`, { auth: { token }, transports: ['websocket'], reconnection: false });
+        socket.on('connect', () => resolve({ ok: true, socket }));
+        socket.on('connect_error', () => resolve({ ok: false, socket }));
+      });
+    const bad = await connect('wrong');
+    expect(bad.ok).toBe(false);
+    bad.socket.close();
+    const good = await connect('agent-secret');
+    expect(good.ok).toBe(true);
+    expect(await good.socket.timeout(3000).emitWithAck('ping', 7)).toEqual({ pong: 7, who: 'a1' });
+    (globalThis as Record<string, unknown>).__agentSocket = good.socket;
+  });
+
   it('a plugin’s permission can be granted to built-in roles by default', async () => {
     const me = await owner.get('/api/v1/auth/me');
     const t = await owner.post('/api/v1/tenants', { parentId: me.body.tenant.id, kind: 'customer', name: 'Cust' });
@@ -155,6 +180,17 @@ describe('plugin context: every registration works and is undone on disable', ()
     expect(tp.panel.kernel.permissions.has('provider.use')).toBe(false);
     await until(() => providerState().aborted, 'the background job to be aborted');
     expect(providerState().signalAborted).toBe(true);
+    // Its realtime namespace is closed: the connected agent was dropped and new ones are refused.
+    const agent = (globalThis as Record<string, unknown>).__agentSocket as { connected: boolean; close(): void };
+    await until(() => !agent.connected, 'the agent socket to be disconnected');
+    agent.close();
+    const { io } = await import('socket.io-client');
+    const refused = await new Promise<boolean>((resolve) => {
+      const s2 = io(`${tp.url}/p/provider/agents`, { auth: { token: 'agent-secret' }, transports: ['websocket'], reconnection: false });
+      s2.on('connect', () => { s2.close(); resolve(false); });
+      s2.on('connect_error', () => { s2.close(); resolve(true); });
+    });
+    expect(refused).toBe(true);
     const ticks = providerState().ticks;
     const events = providerState().events.length;
     const me = await owner.get('/api/v1/auth/me');

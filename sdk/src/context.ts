@@ -145,6 +145,35 @@ export interface UserAccess {
   visibleTenantIds: readonly string[];
 }
 
+/** What a realtime namespace's authenticate() sees of a connecting client. */
+export interface RealtimeHandshake {
+  /** The client's `auth` payload (socket.io `io(url, { auth })`). */
+  auth: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+  address: string;
+}
+
+/** One connected client of a plugin's realtime namespace. */
+export interface RealtimeSocket<Identity = unknown> {
+  readonly id: string;
+  /** What authenticate() returned for this client. */
+  readonly identity: Identity;
+  readonly address: string;
+  /** Listens for a client event; `ack` is set when the client asked for an acknowledgement. */
+  on(event: string, handler: (data: unknown, ack?: (response: unknown) => void) => void | Promise<void>): void;
+  emit(event: string, data?: unknown): void;
+  /** Sends and waits for the client's acknowledgement (rejects after `timeoutMs`). */
+  request(event: string, data: unknown, timeoutMs: number): Promise<unknown>;
+  onDisconnect(handler: (reason: string) => void): void;
+  disconnect(): void;
+}
+
+export interface RealtimeNamespaceSpec<Identity> {
+  /** Decides who may connect; return null to refuse. Browsers' sessions are not used here: the plugin decides. */
+  authenticate(handshake: RealtimeHandshake): Promise<Identity | null> | Identity | null;
+  onConnection(socket: RealtimeSocket<Identity>): void | Promise<void>;
+}
+
 /** Removes a registration again (all are also undone on disable). */
 export type Disposer = () => void;
 
@@ -226,6 +255,19 @@ export interface PluginContext<Settings = Record<string, unknown>> {
   };
 
   log: PluginLogger;
+
+  realtime: {
+    /**
+     * Opens a socket.io namespace `/p/<plugin id>/<name>` on the panel's own
+     * server (e.g. for server agents). Closed, and its clients disconnected, on disable.
+     */
+    namespace<Identity>(name: string, spec: RealtimeNamespaceSpec<Identity>): Disposer;
+  };
+
+  mail: {
+    /** Sends an e-mail through the panel's mailer. Needs the `mail:send` capability. */
+    send(message: { to: string; subject: string; text: string }): Promise<void>;
+  };
 
   tenants: {
     /** A tenant by id (any tenant: check visibility yourself with `req.visibleTenantIds` or `req.can`). */

@@ -525,9 +525,12 @@ export class PluginHost {
     );
   }
 
-  /** Lifecycle events go to admins (permission plugin.read), e.g. so the UI adds or removes a plugin's panels live. */
+  /**
+   * Lifecycle events go to every logged-in socket (they carry only the plugin
+   * id and version), so each user's shell adds or removes the plugin's panels live.
+   */
   private async publish(type: string, payload: Record<string, unknown>): Promise<void> {
-    await this.em().transactional((tem) => writeOutbox(tem as unknown as Em, type, payload, { permission: 'plugin.read' }));
+    await this.em().transactional((tem) => writeOutbox(tem as unknown as Em, type, payload, {}));
     void this.k.events.drain();
   }
 }

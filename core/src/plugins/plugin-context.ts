@@ -220,6 +220,19 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
 
     log,
 
+    realtime: {
+      namespace(name, spec) {
+        return regs.add(`realtime namespace ${name}`, k.realtime.register(id, name, spec as never));
+      },
+    },
+
+    mail: {
+      async send(message) {
+        if (!state.capabilities.includes('mail:send')) throw new Error(`plugin ${id} was not granted the capability "mail:send"`);
+        await k.mailer.send(message);
+      },
+    },
+
     tenants: {
       async get(tenantId) {
         if (!/^[0-9a-f-]{36}$/i.test(tenantId)) return null;
