@@ -33,6 +33,7 @@ import { registerRoleRoutes } from './rbac/routes.js';
 import { registerAuditRoutes } from './audit/routes.js';
 import { scheduleMaintenance } from './system/maintenance.js';
 import { loadMasterKey } from './system/secret-key.js';
+import { findUiDir, serveUi } from './http/ui-static.js';
 import { PluginHost } from './plugins/host.js';
 import { registerPluginRoutes } from './plugins/routes.js';
 import type { Kernel } from './kernel.js';
@@ -174,7 +175,18 @@ export class Panel {
   /** Starts HTTP + socket.io; resolves with the bound address. */
   async listen(port = this.kernel.config.port, host = this.kernel.config.host): Promise<{ port: number; host: string; url: string }> {
     this.setupToken = await prepareSetupToken(this.kernel);
-    const app = buildApp({ routes: this.kernel.routes, logger: this.kernel.log, metrics: this.kernel.metrics, bodyLimitBytes: this.kernel.config.bodyLimitBytes, trustProxy: this.kernel.config.trustProxy });
+    const uiDir = findUiDir(this.kernel.config.uiDir);
+    const ui = uiDir ? serveUi(uiDir) : null;
+    if (!ui) this.kernel.log.info('no built web shell found (npm run build builds ui/): serving the API only');
+    const app = buildApp({
+      routes: this.kernel.routes,
+      logger: this.kernel.log,
+      metrics: this.kernel.metrics,
+      bodyLimitBytes: this.kernel.config.bodyLimitBytes,
+      trustProxy: this.kernel.config.trustProxy,
+      fallbacks: ui?.handlers,
+      scriptSources: ui?.scriptHashes,
+    });
     const server = http.createServer(app);
     server.keepAliveTimeout = 65_000;
     this.gateway = new SocketGateway(server, this.kernel);

@@ -50,6 +50,9 @@ export default definePlugin({
         let tampered = null; try { ctx.secrets.open(sealed.slice(0, -2) + (sealed.endsWith('AA') ? 'BB' : 'AA')); } catch (e) { tampered = e.message; }
         const tenant = await ctx.tenants.get(req.actor.tenantId);
         const access = await ctx.access.forUser(req.actor.userId);
+        const me = await ctx.users.get(req.actor.userId);
+        if (!me || me.tenantPath !== req.actor.tenantPath || me.disabled) throw new Error('users.get is wrong');
+        if (await ctx.users.get('not-a-uuid') !== null) throw new Error('users.get accepted garbage');
         let committed = false;
         req.afterCommit(() => { committed = true; });
         return { sealedLooksOpaque: !sealed.includes('s3cret'), opened: ctx.secrets.open(sealed), tampered: !!tampered,

@@ -139,3 +139,36 @@ describe('system routes', () => {
     expect((await owner.get('/api/v1/audit?limit=1')).body.items[0].seq).toBe(before);
   });
 });
+
+describe('web shell serving', () => {
+  it('serves index.html for client routes with a CSP that allows exactly its inline import map', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { createHash } = await import('node:crypto');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpanel-ui-'));
+    const importMap = '{"imports":{"vue":"/assets/vue-abc.js"}}';
+    fs.writeFileSync(path.join(dir, 'index.html'), `<!doctype html><html><head><script type="importmap">${importMap}</script><script type="module" src="/assets/main-abc.js"></script></head><body><div id="app"></div></body></html>`);
+    fs.mkdirSync(path.join(dir, 'assets'));
+    fs.writeFileSync(path.join(dir, 'assets', 'main-abc.js'), 'console.log(1)');
+    const tp = await startTestPanel({ config: { uiDir: dir } });
+    try {
+      const c = tp.client();
+      const index = await c.get('/');
+      expect(index.status).toBe(200);
+      expect(index.headers.get('content-type')).toContain('text/html');
+      const csp = index.headers.get('content-security-policy') ?? '';
+      const hash = `'sha256-${createHash('sha256').update(importMap).digest('base64')}'`;
+      expect(csp).toContain(`script-src 'self' ${hash}`);
+      expect((await c.get('/plugins/hello')).text).toContain('<div id="app">');
+      const asset = await c.get('/assets/main-abc.js');
+      expect(asset.headers.get('cache-control')).toContain('immutable');
+      const api = await c.get('/api/v1/does-not-exist');
+      expect(api.status).toBe(404);
+      expect(api.headers.get('content-type')).toContain('application/problem+json');
+      expect((await c.post('/somewhere', {})).status).toBe(404);
+    } finally {
+      await tp.close();
+    }
+  });
+});

@@ -137,6 +137,16 @@ export interface TenantInfo {
   quotas: Record<string, number>;
 }
 
+/** A user as plugins see it (never the password hash). */
+export interface UserInfo {
+  id: string;
+  email: string;
+  name: string;
+  tenantId: string;
+  tenantPath: string;
+  disabled: boolean;
+}
+
 /** What one user may do, resolved from its role bindings (for work outside a request). */
 export interface UserAccess {
   /** Whether the user holds `permission` on the tenant with `tenantPath` (or anywhere, without a path). */
@@ -272,6 +282,11 @@ export interface PluginContext<Settings = Record<string, unknown>> {
   tenants: {
     /** A tenant by id (any tenant: check visibility yourself with `req.visibleTenantIds` or `req.can`). */
     get(id: string): Promise<TenantInfo | null>;
+  };
+
+  users: {
+    /** A user by id (any tenant: check `req.can(permission, user.tenantPath)` before acting on it). */
+    get(id: string): Promise<UserInfo | null>;
   };
 
   access: {

@@ -5,7 +5,7 @@
 export { definePlugin, isPluginDefinition, PLUGIN_BRAND, type PluginDefinition, type BrandedPlugin } from './plugin.js';
 export type {
   PluginContext, PluginRoute, PluginRequest, PluginActor, PluginEntityManager, PluginLogger, PluginEvent, PluginMigration,
-  MigrationDb, EventOptions, JobHandle, Disposer, JsonSchema, PluginHook, TenantInfo, UserAccess,
+  MigrationDb, EventOptions, JobHandle, Disposer, JsonSchema, PluginHook, TenantInfo, UserInfo, UserAccess,
   RealtimeHandshake, RealtimeSocket, RealtimeNamespaceSpec,
 } from './context.js';
 export { manifestSchema, KNOWN_CAPABILITIES, type PluginManifest, type PluginContributions } from './manifest.js';

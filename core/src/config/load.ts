@@ -43,6 +43,8 @@ export interface PanelConfig {
   pluginPaths: string[];
   /** Master key for secrets at rest (base64, 32 bytes); unset → `<dataDir>/secret.key`. */
   secretKey?: string;
+  /** Directory of the built web shell; unset → the installed @mpanel/ui package's dist (if any). */
+  uiDir?: string;
   /** Which proxies' X-Forwarded-For to believe (express `trust proxy`): false, a hop count, or addresses/subnets. */
   trustProxy: boolean | number | string;
 }
@@ -71,6 +73,7 @@ export const CONFIG_VARIABLES: readonly VariableSpec[] = [
   { name: 'MPANEL_LOGIN_LOCK_SECONDS', description: 'throttle window and first lock duration (doubles on repeat, capped at 16×)', default: '60' },
   { name: 'MPANEL_SHUTDOWN_GRACE', description: 'seconds to finish in-flight requests on SIGTERM', default: '10' },
   { name: 'MPANEL_REGISTRY', description: 'npm registry URL plugins are installed from (e.g. your Verdaccio)', default: 'http://127.0.0.1:4873' },
+  { name: 'MPANEL_UI_DIR', description: 'directory of a built web shell to serve at `/` (a reseller’s branded build); unset → the bundled @mpanel/ui', default: '(bundled shell)' },
   { name: 'MPANEL_TRUST_PROXY', description: 'behind a reverse proxy: which proxies to believe for the client IP (`loopback`, a hop count like `1`, or addresses/subnets); per-IP throttling and audit IPs depend on it', default: '(unset: use the socket address)' },
   { name: 'MPANEL_SECRET_KEY', description: 'master key for secrets at rest, 32 bytes base64 (`openssl rand -base64 32`); set the same on every node; unset → generated into `<data dir>/secret.key`', default: '(unset)' },
   { name: 'MPANEL_PLUGIN_PATHS', description: 'comma-separated directories of local plugin packages loaded at start (built-in plugins of a distribution)', default: '(none)' },
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     registryUrl: registryUrl(env.MPANEL_REGISTRY),
     secretKey: env.MPANEL_SECRET_KEY || undefined,
     trustProxy: trustProxy(env.MPANEL_TRUST_PROXY),
+    uiDir: env.MPANEL_UI_DIR ? path.resolve(env.MPANEL_UI_DIR) : undefined,
     pluginPaths: (env.MPANEL_PLUGIN_PATHS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(p)),
     ...overrides,
   };

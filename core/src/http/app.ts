@@ -13,8 +13,10 @@ export interface AppDeps {
   bodyLimitBytes: number;
   /** express `trust proxy` (MPANEL_TRUST_PROXY). */
   trustProxy?: boolean | number | string;
-  /** Extra middleware mounted after the API (the UI's static files, later). */
+  /** Extra middleware mounted after the API (the web shell's files). */
   fallbacks?: express.RequestHandler[];
+  /** Extra CSP script-src sources (hashes of the shell's inline import map). */
+  scriptSources?: string[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -48,7 +50,18 @@ export function buildApp(deps: AppDeps): express.Express {
     next();
   });
 
-  app.use(helmet());
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'script-src': ["'self'", ...(deps.scriptSources ?? [])],
+          // Tenants' logos may live elsewhere (branding.logoUrl is http(s)).
+          'img-src': ["'self'", 'data:', 'https:'],
+          'connect-src': ["'self'"],
+        },
+      },
+    }),
+  );
 
   // A body must be JSON; anything else is refused before it reaches a handler.
   app.use((req, _res, next) => {
