@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // and drops its own database, so files may run in parallel.
 export default defineConfig({
   test: {
-    include: ['core/test/**/*.test.ts', 'sdk/test/**/*.test.ts', 'sdk/create-mpanel-plugin/test/**/*.test.ts', 'plugins/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'agent/test/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    include: ['core/test/**/*.test.ts', 'sdk/test/**/*.test.ts', 'sdk/create-mpanel-plugin/test/**/*.test.ts', 'plugins/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'agent/test/**/*.test.ts', 'test/integration/**/*.test.ts', 'ui/test/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
