@@ -476,6 +476,25 @@ describe('audit tampering and concurrency', () => {
     expect((await owner.get('/api/v1/audit/verify')).body.ok).toBe(true);
   });
 
+  it('truncating the newest entries is caught by an anchor recorded earlier', async () => {
+    const anchor = (await owner.get('/api/v1/audit/verify')).body as { lastSeq: number; lastHash: string; ok: boolean };
+    expect(anchor.ok).toBe(true);
+    expect(anchor.lastHash).toMatch(/^[0-9a-f]{64}$/);
+    const q = `anchorSeq=${anchor.lastSeq}&anchorHash=${anchor.lastHash}`;
+    expect((await owner.get(`/api/v1/audit/verify?${q}`)).body.ok).toBe(true);
+    expect((await owner.get(`/api/v1/audit/verify?anchorSeq=${anchor.lastSeq}`)).status).toBe(400);
+    // Cut off the newest entries (the verify calls above were not audited, so the anchor is the newest).
+    await superSql('alter table audit_entry disable trigger audit_entry_no_change');
+    await superSql(`delete from audit_entry where seq >= ${anchor.lastSeq - 1}`);
+    await superSql('alter table audit_entry enable trigger audit_entry_no_change');
+    // Without the anchor the shorter chain still looks whole …
+    expect((await owner.get('/api/v1/audit/verify')).body.ok).toBe(true);
+    // … with it, the truncation shows.
+    const v = await owner.get(`/api/v1/audit/verify?${q}`);
+    expect(v.body.ok).toBe(false);
+    expect(v.body.firstBroken).toMatchObject({ seq: anchor.lastSeq, reason: 'anchor-mismatch' });
+  });
+
   it('deleting a row is detected as a sequence gap', async () => {
     await superSql('alter table audit_entry disable trigger audit_entry_no_change');
     await superSql('delete from audit_entry where seq = 6');

@@ -198,6 +198,25 @@ describe('domain events', () => {
     expect(received.every((x) => x.type === 'tenant.updated')).toBe(true);
   });
 
+  it('an event leased by a process that died is delivered again once its lease runs out; a live lease is respected', async () => {
+    const got: DomainEvent[] = [];
+    const off = tp.panel.kernel.events.subscribe('test.*', (e) => void got.push(e));
+    try {
+      const [expired] = await sql<{ id: string }>(tp.db!.url, "insert into outbox_event (type, payload, leased_until) values ('test.crashed', '{}', now() - interval '1 second') returning id");
+      const [live] = await sql<{ id: string }>(tp.db!.url, "insert into outbox_event (type, payload, leased_until) values ('test.leased', '{}', now() + interval '1 hour') returning id");
+      await tp.panel.kernel.events.drain();
+      expect(got.map((e) => e.type)).toEqual(['test.crashed']);
+      const rows = await sql<{ id: string; delivered: boolean }>(tp.db!.url, 'select id, delivered_at is not null as delivered from outbox_event where id in ($1, $2) order by id', [expired!.id, live!.id]);
+      expect(rows.map((r) => r.delivered)).toEqual([true, false]);
+      // The other process's lease ends: now it is delivered too.
+      await sql(tp.db!.url, "update outbox_event set leased_until = now() - interval '1 second' where id = $1", [live!.id]);
+      await tp.panel.kernel.events.drain();
+      expect(got.map((e) => e.type)).toEqual(['test.crashed', 'test.leased']);
+    } finally {
+      off();
+    }
+  });
+
   it('unsubscribe stops delivery', async () => {
     const got: DomainEvent[] = [];
     const off = tp.panel.kernel.events.subscribe('tenant.updated', (e) => void got.push(e));

@@ -37,7 +37,7 @@ export function hashEntry(prevHash: string, record: AuditRecord): string {
 
 export interface ChainBreak {
   seq: number;
-  reason: 'hash-mismatch' | 'prev-hash-mismatch' | 'sequence-gap';
+  reason: 'hash-mismatch' | 'prev-hash-mismatch' | 'sequence-gap' | 'anchor-mismatch';
   expected: string;
   actual: string;
 }

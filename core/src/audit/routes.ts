@@ -143,19 +143,21 @@ export function registerAuditRoutes(k: Kernel): void {
   k.routes.register({
     method: 'GET',
     path: '/api/v1/audit/verify',
-    summary: 'Re-compute the SHA-256 hash chain and report the first broken link.',
+    summary: 'Re-compute the SHA-256 hash chain and report the first broken link. Pass an anchor (seq + hash of an earlier verify, kept outside the panel) to also detect truncation.',
     tags: ['audit'],
     permission: 'audit.verify',
     schema: {
+      query: { type: 'object', properties: { anchorSeq: { type: 'integer', minimum: 1 }, anchorHash: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, dependencies: { anchorSeq: ['anchorHash'], anchorHash: ['anchorSeq'] } },
       response: {
         type: 'object',
-        required: ['ok', 'checked', 'lastSeq'],
+        required: ['ok', 'checked', 'lastSeq', 'lastHash'],
         properties: {
-          ok: { type: 'boolean' }, checked: { type: 'integer' }, lastSeq: { type: 'integer' },
+          ok: { type: 'boolean' }, checked: { type: 'integer' }, lastSeq: { type: 'integer' }, lastHash: { type: 'string' },
           firstBroken: { type: 'object', properties: { seq: { type: 'integer' }, reason: { type: 'string' }, expected: { type: 'string' }, actual: { type: 'string' } } },
         },
       },
     },
-    handler: async (ctx) => verifyAudit(ctx.unscopedEm()),
+    handler: async (ctx: RouteContext<{}, { anchorSeq?: number; anchorHash?: string }>) =>
+      verifyAudit(ctx.unscopedEm(), 2000, ctx.query.anchorSeq ? { seq: ctx.query.anchorSeq, hash: ctx.query.anchorHash! } : undefined),
   });
 }

@@ -189,19 +189,47 @@ export interface VerifyResult {
   ok: boolean;
   checked: number;
   lastSeq: number;
+  /** Hash of the newest entry: record it somewhere else (an "anchor") to detect later truncation. */
+  lastHash: string;
   firstBroken?: ChainBreak;
 }
 
-/** Re-computes the whole chain in pages of `pageSize` and reports the first broken link. */
-export async function verifyAudit(em: Em, pageSize = 2000): Promise<VerifyResult> {
+/** An entry's sequence number and hash recorded earlier, outside the database. */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+}
+
+/**
+ * Re-computes the whole chain in pages of `pageSize` and reports the first
+ * broken link. A chain alone cannot show that its newest entries were cut
+ * off; an anchor recorded earlier (seq + hash from a previous verify) can:
+ * that entry must still exist with the same hash.
+ */
+export async function verifyAudit(em: Em, pageSize = 2000, anchor?: AuditAnchor): Promise<VerifyResult> {
   let state = { prevHash: GENESIS_HASH, prevSeq: 0 };
   let checked = 0;
+  let anchorSeen = false;
   for (;;) {
     const rows = await em.execute<AuditRow[]>('select * from audit_entry where seq > ? order by seq asc limit ?', [state.prevSeq, pageSize]);
-    if (rows.length === 0) return { ok: true, checked, lastSeq: state.prevSeq };
-    const result = findBreak(rows.map(rowToEntry), state);
+    if (rows.length === 0) break;
+    const entries = rows.map(rowToEntry);
+    const result = findBreak(entries, state);
     checked += result.checked;
-    if (result.broken) return { ok: false, checked, lastSeq: result.last.prevSeq, firstBroken: result.broken };
+    if (result.broken) return { ok: false, checked, lastSeq: result.last.prevSeq, lastHash: result.last.prevHash, firstBroken: result.broken };
+    if (anchor) {
+      const at = entries.find((e) => e.seq === anchor.seq);
+      if (at) {
+        anchorSeen = true;
+        if (at.hash !== anchor.hash) {
+          return { ok: false, checked, lastSeq: result.last.prevSeq, lastHash: result.last.prevHash, firstBroken: { seq: anchor.seq, reason: 'anchor-mismatch', expected: anchor.hash, actual: at.hash } };
+        }
+      }
+    }
     state = result.last;
   }
+  if (anchor && !anchorSeen) {
+    return { ok: false, checked, lastSeq: state.prevSeq, lastHash: state.prevHash, firstBroken: { seq: anchor.seq, reason: 'anchor-mismatch', expected: anchor.hash, actual: 'missing (the trail was truncated)' } };
+  }
+  return { ok: true, checked, lastSeq: state.prevSeq, lastHash: state.prevHash };
 }

@@ -98,6 +98,9 @@ export async function runTokenCreate(
   });
 }
 
-export async function runAuditVerify(k: Kernel): Promise<VerifyResult> {
-  return verifyAudit(k.systemEm());
+export async function runAuditVerify(k: Kernel, anchor?: string): Promise<VerifyResult> {
+  if (anchor === undefined) return verifyAudit(k.systemEm());
+  const m = /^(\d+):([0-9a-f]{64})$/.exec(anchor);
+  if (!m) throw new ProblemError('validation-failed', '--anchor must be <seq>:<hash> as printed by an earlier verify (lastSeq:lastHash)');
+  return verifyAudit(k.systemEm(), 2000, { seq: Number(m[1]), hash: m[2]! });
 }

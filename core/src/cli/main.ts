@@ -137,8 +137,9 @@ export function buildCli(): Command {
   audit
     .command('verify')
     .description('Re-compute the hash chain; exits 1 and names the first broken entry if it was tampered with')
-    .action(async () => {
-      const result = await withPanel((panel) => runAuditVerify(panel.kernel));
+    .option('--anchor <seq:hash>', 'an earlier verify’s lastSeq:lastHash (kept outside the panel): also detects a truncated trail')
+    .action(async (o: { anchor?: string }) => {
+      const result = await withPanel((panel) => runAuditVerify(panel.kernel, o.anchor));
       process.stdout.write(`${JSON.stringify(result)}\n`);
       if (!result.ok) process.exitCode = EXIT_FAILURE;
     });

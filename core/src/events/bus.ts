@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
-import { claimPending, type DomainEvent } from './outbox.js';
+import { leasePending, markDelivered, type DomainEvent } from './outbox.js';
 
 export type EventHandler = (event: DomainEvent) => void | Promise<void>;
 /** Called for every delivered event with a subscriber's error; the plugin host blames the owner. */
@@ -16,6 +16,9 @@ interface Subscription {
  * Delivers committed outbox events to in-process subscribers and sinks (the
  * socket.io gateway). Delivery is triggered right after a transaction commits
  * and by a slow poll that picks up anything a crashed process left behind.
+ * Events are leased while delivered and marked delivered afterwards, so
+ * delivery is at least once (a crash mid-delivery repeats it): subscribers
+ * that must not act twice de-duplicate by `event.id`.
  * A subscriber that throws is reported and skipped; it never blocks others.
  */
 export class EventBus {
@@ -76,10 +79,11 @@ export class EventBus {
         do {
           this.again = false;
           for (;;) {
-            const em = this.orm.em.fork();
-            const events = await em.transactional((tem) => claimPending(tem as never, 200));
+            const em = this.orm.em.fork() as never as Parameters<typeof leasePending>[0];
+            const events = await leasePending(em, 200);
             if (events.length === 0) break;
             for (const event of events) await this.deliver(event);
+            await markDelivered(em, events.map((e) => e.id));
           }
         } while (this.again);
       } catch (error) {

@@ -56,21 +56,36 @@ interface OutboxRow {
   created_at: Date | string;
 }
 
-/** Claims up to `limit` undelivered events (skipping rows another node holds) and marks them delivered. */
-export async function claimPending(tem: Em, limit: number): Promise<DomainEvent[]> {
-  const rows = await tem.execute<OutboxRow[]>(
-    'select * from outbox_event where delivered_at is null order by id limit ? for update skip locked',
-    [limit],
+/**
+ * Leases up to `limit` undelivered events (skipping rows another process is
+ * leasing) for `leaseSeconds`. They are marked delivered by `markDelivered`
+ * after delivery; if this process dies first, the lease runs out and another
+ * pass delivers them again — delivery is at least once, so subscribers
+ * de-duplicate by event id where it matters.
+ */
+export async function leasePending(em: Em, limit: number, leaseSeconds = 60): Promise<DomainEvent[]> {
+  const rows = await em.execute<OutboxRow[]>(
+    `update outbox_event set leased_until = now() + make_interval(secs => ?)
+      where id in (select id from outbox_event
+                    where delivered_at is null and (leased_until is null or leased_until < now())
+                    order by id limit ? for update skip locked)
+      returning *`,
+    [leaseSeconds, limit],
   );
-  if (rows.length === 0) return [];
-  await tem.execute(`update outbox_event set delivered_at = now() where id in (${rows.map(() => '?').join(',')})`, rows.map((r) => r.id));
-  return rows.map((r) => ({
-    id: Number(r.id),
-    type: r.type,
-    tenantId: r.tenant_id,
-    tenantPath: r.tenant_path,
-    permission: r.permission,
-    payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
-    createdAt: new Date(r.created_at).toISOString(),
-  }));
+  return rows
+    .sort((a, b) => Number(a.id) - Number(b.id))
+    .map((r) => ({
+      id: Number(r.id),
+      type: r.type,
+      tenantId: r.tenant_id,
+      tenantPath: r.tenant_path,
+      permission: r.permission,
+      payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
+      createdAt: new Date(r.created_at).toISOString(),
+    }));
+}
+
+export async function markDelivered(em: Em, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await em.execute(`update outbox_event set delivered_at = now(), leased_until = null where id in (${ids.map(() => '?').join(',')})`, ids);
 }
