@@ -21,9 +21,10 @@ const PROVIDER = writePluginPackage(
   },
   {
     'index.js': `import { definePlugin } from '@mpanel/sdk';
-export const state = { ticks: 0, events: [], settingsSeen: [], aborted: false, signalAborted: false };
+export const state = { ticks: 0, events: [], settingsSeen: [], aborted: false, signalAborted: false, teardowns: [] };
 globalThis.__providerState = state;
 export default definePlugin({
+  teardown(info) { state.teardowns.push(info.reason); },
   async setup(ctx) {
     const hook = ctx.hooks.define('provider.transform', 'waterfall');
     ctx.services.provide('math', { double: (n) => n * ctx.settings.get().factor });
@@ -55,6 +56,8 @@ export default definePlugin({
         if (await ctx.users.get('not-a-uuid') !== null) throw new Error('users.get accepted garbage');
         let committed = false;
         req.afterCommit(() => { committed = true; });
+        const mac = ctx.secrets.hmac('data');
+        if (mac !== ctx.secrets.hmac('data') || mac === ctx.secrets.hmac('datb') || !/^[A-Za-z0-9_-]{43}$/.test(mac)) throw new Error('hmac is wrong');
         return { sealedLooksOpaque: !sealed.includes('s3cret'), opened: ctx.secrets.open(sealed), tampered: !!tampered,
           tenantKind: tenant?.kind, unknownTenant: await ctx.tenants.get('00000000-0000-0000-0000-000000000000'),
           canUse: access?.can('provider.use'), canFly: access?.can('provider.fly'), committed };
@@ -86,7 +89,7 @@ export default definePlugin({
 );
 
 const providerState = () =>
-  (globalThis as unknown as { __providerState: { ticks: number; events: string[]; settingsSeen: number[]; aborted: boolean; signalAborted: boolean } }).__providerState;
+  (globalThis as unknown as { __providerState: { ticks: number; events: string[]; settingsSeen: number[]; aborted: boolean; signalAborted: boolean; teardowns: string[] } }).__providerState;
 
 async function until(fn: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -129,7 +132,7 @@ describe('plugin context: every registration works and is undone on disable', ()
     expect(contributions.body.find((c: { id: string }) => c.id === 'provider').menu).toHaveLength(1);
   });
 
-  it('seals secrets, looks up tenants and other users’ access, runs after-commit callbacks', async () => {
+  it('seals and signs secrets, looks up tenants and other users’ access, runs after-commit callbacks', async () => {
     const res = await owner.get('/api/v1/p/provider/extras');
     expect(res.body).toEqual({ sealedLooksOpaque: true, opened: 's3cret', tampered: true, tenantKind: 'platform', unknownTenant: null, canUse: true, canFly: true, committed: true });
     // canFly is true only because the owner holds "*"; the master key file is private.
@@ -183,6 +186,7 @@ describe('plugin context: every registration works and is undone on disable', ()
     expect(tp.panel.kernel.permissions.has('provider.use')).toBe(false);
     await until(() => providerState().aborted, 'the background job to be aborted');
     expect(providerState().signalAborted).toBe(true);
+    expect(providerState().teardowns).toEqual(['disable']);
     // Its realtime namespace is closed: the connected agent was dropped and new ones are refused.
     const agent = (globalThis as Record<string, unknown>).__agentSocket as { connected: boolean; close(): void };
     await until(() => !agent.connected, 'the agent socket to be disconnected');

@@ -302,6 +302,13 @@ export interface PluginContext<Settings = Record<string, unknown>> {
     seal(plaintext: string): string;
     /** Decrypts what `seal` produced; throws if it was tampered with or sealed by another plugin. */
     open(sealed: string): string;
+    /**
+     * HMAC-SHA256 of `data` (base64url) with another key derived for this
+     * plugin from the master key: for signed tokens and for hashes of
+     * short-lived secrets (e.g. backup codes) that a database dump alone must
+     * not let anyone brute-force.
+     */
+    hmac(data: string): string;
   };
 
   audit: {

@@ -2,7 +2,7 @@
  * @mpanel/sdk — the public API for mpanel plugins. A plugin imports only
  * this package. Breaking any export here needs a major version.
  */
-export { definePlugin, isPluginDefinition, PLUGIN_BRAND, type PluginDefinition, type BrandedPlugin } from './plugin.js';
+export { definePlugin, isPluginDefinition, PLUGIN_BRAND, type PluginDefinition, type BrandedPlugin, type TeardownInfo } from './plugin.js';
 export type {
   PluginContext, PluginRoute, PluginRequest, PluginActor, PluginEntityManager, PluginLogger, PluginEvent, PluginMigration,
   MigrationDb, EventOptions, JobHandle, Disposer, JsonSchema, PluginHook, TenantInfo, UserInfo, UserAccess,

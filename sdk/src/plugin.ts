@@ -3,12 +3,21 @@ import type { PluginContext, PluginMigration } from './context.js';
 /** Marks objects created by definePlugin (works across copies of the SDK). */
 export const PLUGIN_BRAND: unique symbol = Symbol.for('mpanel.plugin') as never;
 
+/** Why a plugin is being stopped (passed to `teardown`). */
+export interface TeardownInfo {
+  reason: 'disable' | 'uninstall' | 'upgrade' | 'shutdown';
+}
+
 /** What a plugin module exports as its default export. */
 export interface PluginDefinition<Settings = Record<string, unknown>> {
   /** Registers routes, hooks, subscriptions, jobs and services. May be async; throwing marks the plugin failed. */
   setup(ctx: PluginContext<Settings>): void | Promise<void>;
-  /** Optional extra clean-up on disable, after everything registered through ctx was undone. */
-  teardown?(): void | Promise<void>;
+  /**
+   * Optional extra clean-up when the plugin stops, after everything registered
+   * through ctx was undone. `reason` says why: an admin disabled or uninstalled
+   * it, a new version replaces it, or the panel shuts down.
+   */
+  teardown?(info: TeardownInfo): void | Promise<void>;
   /** Migrations of the plugin's schema, in order. */
   migrations?: PluginMigration[];
   /**

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
-import { isPluginDefinition, type PluginDefinition, type PluginManifest } from '@mpanel/sdk';
+import { isPluginDefinition, type PluginDefinition, type PluginManifest, type TeardownInfo } from '@mpanel/sdk';
 import type { EntitySchema } from '@mikro-orm/core';
 import type { Kernel } from '../kernel.js';
 import type { Em } from '../db/orm.js';
@@ -258,7 +258,7 @@ export class PluginHost {
         if (record.state === 'disabled') throw new ProblemError('plugin-state', `The plugin "${id}" is disabled already`);
       } else {
         this.assertNoDependents(id);
-        await this.deactivate(id);
+        await this.deactivate(id, 'disable');
       }
       await this.updateRecord(id, { state: 'disabled' });
       await this.publish('plugin.disabled', { id, version: record.version });
@@ -293,7 +293,7 @@ export class PluginHost {
       const dir = this.versionDir(id, pkg.version);
       await this.registry.extract(release, dir);
       const wasActive = this.active.has(id);
-      if (wasActive) await this.deactivate(id);
+      if (wasActive) await this.deactivate(id, 'upgrade');
       const before = new Set(await appliedMigrations(this.em(), id));
       await this.updateRecord(id, { version: pkg.version, location: dir, integrity: release.integrity, manifest: pkg.manifest, grantedCapabilities: capabilities, state: 'enabled' });
       try {
@@ -320,7 +320,7 @@ export class PluginHost {
       const record = await this.get(id);
       this.assertNoDependents(id);
       const definition = this.active.get(id)?.definition ?? (purge ? await this.loadDefinition(record).catch(() => null) : null);
-      if (this.active.has(id)) await this.deactivate(id);
+      if (this.active.has(id)) await this.deactivate(id, 'uninstall');
       if (purge) await purgePluginData(this.em(), id, definition?.migrations ?? null);
       await this.em().execute('delete from plugin where id = ?', [id]);
       if (record.source === 'registry') fs.rmSync(path.join(this.pluginsDir, id), { recursive: true, force: true });
@@ -350,7 +350,7 @@ export class PluginHost {
 
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
-    for (const id of [...this.active.keys()].reverse()) await this.deactivate(id).catch(() => undefined);
+    for (const id of [...this.active.keys()].reverse()) await this.deactivate(id, 'shutdown').catch(() => undefined);
   }
 
   // ── internals ──────────────────────────────────────────────────────────
@@ -443,13 +443,13 @@ export class PluginHost {
     }
   }
 
-  private async deactivate(id: string): Promise<void> {
+  private async deactivate(id: string, reason: TeardownInfo['reason']): Promise<void> {
     const a = this.active.get(id);
     if (!a) return;
     this.active.delete(id);
     const errors = await a.regs.undoAll();
     try {
-      await a.definition.teardown?.();
+      await a.definition.teardown?.({ reason });
     } catch (err) {
       errors.push({ what: 'teardown', error: err });
     }

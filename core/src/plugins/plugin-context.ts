@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { AsyncSeriesHook, AsyncParallelHook, AsyncSeriesWaterfallHook, AsyncSeriesBailHook } from 'tapable';
 import { Cron } from 'croner';
 import type {
@@ -89,6 +90,7 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
   const lifetime = new AbortController();
   regs.add('lifetime signal', () => lifetime.abort());
   const secretKey = deriveKey(k.masterKey, `plugin:${id}`);
+  const macKey = deriveKey(k.masterKey, `plugin:${id}:hmac`);
 
   const ctx: PluginContext<any> = {
     id,
@@ -268,6 +270,7 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
     secrets: {
       seal: (plaintext) => seal(secretKey, plaintext),
       open: (sealed) => open(secretKey, sealed),
+      hmac: (data) => createHmac('sha256', macKey).update(data, 'utf8').digest('base64url'),
     },
 
     audit: {
