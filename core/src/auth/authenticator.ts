@@ -114,18 +114,7 @@ export class CredentialAuthenticator implements Authenticator {
     const expiresAt = t + this.options.sessionTtlSeconds * 1000;
     await em.execute('update session set last_seen_at = ?, expires_at = ? where id = ?', [new Date(t), new Date(expiresAt), row.id]);
     const { authz, visibleTenantIds } = await resolveAuthorization(em, row.user_id);
-    const actor: Actor = {
-      type: 'user',
-      userId: row.user_id,
-      email: row.email,
-      name: row.name,
-      tenantId: row.tenant_id,
-      tenantPath: row.path,
-      emailVerified: !!row.email_verified_at,
-      createdAt: new Date(row.created_at).toISOString(),
-      sessionId: row.id,
-      label: row.email,
-    };
+    const actor: Actor = { ...userActor(row), type: 'user', sessionId: row.id, label: row.email };
     const entry: CacheEntry = {
       actor, authz, visibleTenantIds, csrfToken: row.csrf_token, userId: row.user_id, sessionId: row.id,
       expiresAt, staleAt: t + this.options.cacheSeconds * 1000,
@@ -154,18 +143,7 @@ export class CredentialAuthenticator implements Authenticator {
     await em.execute('update api_token set last_used_at = ? where id = ?', [new Date(t), row.id]);
     const scope = typeof row.permissions === 'string' ? JSON.parse(row.permissions) : row.permissions;
     const { authz, visibleTenantIds } = await resolveAuthorization(em, row.user_id, scope);
-    const actor: Actor = {
-      type: 'token',
-      userId: row.user_id,
-      email: row.email,
-      name: row.name,
-      tenantId: row.tenant_id,
-      tenantPath: row.path,
-      emailVerified: !!row.email_verified_at,
-      createdAt: new Date(row.created_at).toISOString(),
-      tokenId: row.id,
-      label: `${row.email} (token ${row.token_name})`,
-    };
+    const actor: Actor = { ...userActor(row), type: 'token', tokenId: row.id, label: `${row.email} (token ${row.token_name})` };
     const entry: CacheEntry = {
       actor, authz, visibleTenantIds, userId: row.user_id, tokenId: row.id,
       expiresAt: new Date(row.expires_at).getTime(), staleAt: t + this.options.cacheSeconds * 1000,
@@ -173,4 +151,17 @@ export class CredentialAuthenticator implements Authenticator {
     this.cache.set(key, entry);
     return entry;
   }
+}
+
+/** The user part of an actor, from a credential row joined with its user and tenant. */
+function userActor(row: Record<string, any>): Omit<Actor, 'type' | 'label'> {
+  return {
+    userId: row.user_id,
+    email: row.email,
+    name: row.name,
+    tenantId: row.tenant_id,
+    tenantPath: row.path,
+    emailVerified: !!row.email_verified_at,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
 }

@@ -1,23 +1,11 @@
+import type { EventOptions, PluginEvent } from '@mpanel/sdk';
 import type { Em } from '../db/orm.js';
 
+// Events are part of the plugin contract, so their shapes live in the SDK.
 /** A domain event as stored in the outbox and delivered to subscribers. */
-export interface DomainEvent<P = Record<string, unknown>> {
-  id: number;
-  type: string;
-  /** Tenant the event concerns; socket clients outside its subtree never see it. */
-  tenantId: string | null;
-  tenantPath: string | null;
-  /** Permission a socket client must hold (on that tenant) to receive it. */
-  permission: string | null;
-  payload: P;
-  createdAt: string;
-}
-
-export interface PublishOptions {
-  tenantId?: string | null;
-  tenantPath?: string | null;
-  permission?: string | null;
-}
+export type DomainEvent<P = Record<string, unknown>> = PluginEvent<P>;
+/** Tenant and permission an event is published for (who may receive it over socket.io). */
+export type PublishOptions = EventOptions;
 
 const TYPE = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
