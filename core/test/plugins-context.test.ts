@@ -52,7 +52,7 @@ export default definePlugin({
         const tenant = await ctx.tenants.get(req.actor.tenantId);
         const access = await ctx.access.forUser(req.actor.userId);
         const me = await ctx.users.get(req.actor.userId);
-        if (!me || me.tenantPath !== req.actor.tenantPath || me.disabled) throw new Error('users.get is wrong');
+        if (!me || me.tenantPath !== req.actor.tenantPath || me.disabled || me.roles.join() !== 'platform-owner') throw new Error('users.get is wrong: ' + JSON.stringify(me));
         if (await ctx.users.get('not-a-uuid') !== null) throw new Error('users.get accepted garbage');
         let committed = false;
         req.afterCommit(() => { committed = true; });

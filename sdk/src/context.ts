@@ -145,6 +145,8 @@ export interface UserInfo {
   tenantId: string;
   tenantPath: string;
   disabled: boolean;
+  /** Keys of the roles the user holds (as in `LoginSubject.roles`), e.g. for per-role policies. */
+  roles: string[];
 }
 
 /** What one user may do, resolved from its role bindings (for work outside a request). */

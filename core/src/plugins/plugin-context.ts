@@ -249,11 +249,13 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
       async get(userId) {
         if (!/^[0-9a-f-]{36}$/i.test(userId)) return null;
         const rows = await allEm().execute<Array<Record<string, any>>>(
-          'select u.id, u.email, u.name, u.tenant_id, u.disabled_at, t.path from app_user u join tenant t on t.id = u.tenant_id where u.id = ?',
+          `select u.id, u.email, u.name, u.tenant_id, u.disabled_at, t.path,
+             array(select distinct r.key from role_binding rb join role r on r.id = rb.role_id where rb.user_id = u.id order by r.key) as roles
+             from app_user u join tenant t on t.id = u.tenant_id where u.id = ?`,
           [userId],
         );
         const r = rows[0];
-        return r ? { id: r.id, email: r.email, name: r.name, tenantId: r.tenant_id, tenantPath: r.path, disabled: !!r.disabled_at } : null;
+        return r ? { id: r.id, email: r.email, name: r.name, tenantId: r.tenant_id, tenantPath: r.path, disabled: !!r.disabled_at, roles: r.roles ?? [] } : null;
       },
     },
 
