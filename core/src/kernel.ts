@@ -12,6 +12,7 @@ import type { Mailer } from './mail/mailer.js';
 import type { PanelMetrics } from './http/metrics.js';
 import type { SystemState } from './system/state.js';
 import type { RealtimeHub } from './events/realtime.js';
+import type { ClusterBus } from './cluster/cluster-bus.js';
 
 /**
  * The kernel's singletons, handed to each core module's `register…` function.
@@ -32,6 +33,8 @@ export interface Kernel {
   mailer: Mailer;
   metrics: PanelMetrics;
   state: SystemState;
+  /** LISTEN/NOTIFY between panel processes sharing one PostgreSQL (inactive on the embedded database). */
+  cluster: ClusterBus;
   /** Plugin-owned socket.io namespaces. */
   realtime: RealtimeHub;
   /** Master key for secrets at rest (see system/secret-key.ts); derive sub-keys, never use it directly. */

@@ -16,6 +16,7 @@ import { HookRegistry } from './hooks/registry.js';
 import { EventBus } from './events/bus.js';
 import { SocketGateway } from './events/socket-gateway.js';
 import { RealtimeHub } from './events/realtime.js';
+import { ClusterBus } from './cluster/cluster-bus.js';
 import { CredentialAuthenticator } from './auth/authenticator.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { defineLoginHooks, type LoginHooks } from './auth/login-hooks.js';
@@ -137,6 +138,7 @@ export class Panel {
       state: new SystemState(),
       masterKey: loadMasterKey(config.dataDir, config.secretKey),
       realtime: new RealtimeHub(log.child({ component: 'realtime' })),
+      cluster: new ClusterBus(kind === 'postgresql' ? config.databaseUrl : undefined, log.child({ component: 'cluster' })),
       systemEm,
       now,
     };
@@ -144,6 +146,13 @@ export class Panel {
     container.register(Tokens.Orm, { useValue: orm });
     container.register(Tokens.Logger, { useValue: log });
 
+    // Other processes on the same database drop revoked credentials and forward events to their sockets.
+    authenticator.onInvalidate = (scope, id) => kernel.cluster.send({ kind: 'auth.invalidate', scope, id });
+    events.onDelivered = (event) => kernel.cluster.send({ kind: 'event.delivered', id: event.id });
+    kernel.cluster.on(async (message) => {
+      if (message.kind === 'auth.invalidate') authenticator.drop(message.scope, message.id);
+      else if (message.kind === 'event.delivered') await events.deliverToSinks(message.id);
+    });
     await ensureBuiltinRoles(systemEm());
     const panel = new Panel(kernel, defineLoginHooks(kernel.hooks));
     panel.serverSecret = await panel.loadServerSecret();
@@ -207,6 +216,7 @@ export class Panel {
       throw error;
     }
     this.server = server;
+    await this.kernel.cluster.start();
     this.kernel.events.start();
     this.stopMaintenance = scheduleMaintenance(this.kernel);
     this.ready = true;
@@ -240,6 +250,7 @@ export class Panel {
       }
       await this.plugins?.close();
       await this.kernel.events.stop();
+      await this.kernel.cluster.stop();
       this.kernel.mailer.close();
       await this.kernel.orm.close(true);
     })();

@@ -9,6 +9,8 @@ import type { Authenticator, AuthResult } from '../http/route-registry.js';
 import { ProblemError } from '../errors/problem.js';
 import { sha256 } from './secrets.js';
 
+export type InvalidationScope = 'all' | 'user' | 'session' | 'token';
+
 export const SESSION_COOKIE = 'mpanel_session';
 export const CSRF_COOKIE = 'mpanel_csrf';
 /** API tokens look like `mpt_<secret>`; the prefix lets secret scanners find leaked ones. */
@@ -63,21 +65,38 @@ export class CredentialAuthenticator implements Authenticator {
     return { actor: ANONYMOUS, authz: Authorization.none(), visibleTenantIds: [] };
   }
 
+  /** Told about every invalidation, so other panel processes can drop their copies too. */
+  onInvalidate?: (scope: InvalidationScope, id?: string) => void;
+
   invalidateUser(userId: string): void {
-    for (const [k, v] of this.cache) if (v.userId === userId) this.cache.delete(k);
+    this.drop('user', userId);
+    this.onInvalidate?.('user', userId);
   }
 
   invalidateSession(sessionId: string): void {
-    for (const [k, v] of this.cache) if (v.sessionId === sessionId) this.cache.delete(k);
+    this.drop('session', sessionId);
+    this.onInvalidate?.('session', sessionId);
   }
 
   invalidateToken(tokenId: string): void {
-    for (const [k, v] of this.cache) if (v.tokenId === tokenId) this.cache.delete(k);
+    this.drop('token', tokenId);
+    this.onInvalidate?.('token', tokenId);
   }
 
   /** Role, binding or tenant-tree changes: simplest correct answer is to drop everything. */
   invalidateAll(): void {
-    this.cache.clear();
+    this.drop('all');
+    this.onInvalidate?.('all');
+  }
+
+  /** Drops cached credentials on this process only (another process told us). */
+  drop(scope: InvalidationScope, id?: string): void {
+    if (scope === 'all') {
+      this.cache.clear();
+      return;
+    }
+    const field = scope === 'user' ? 'userId' : scope === 'session' ? 'sessionId' : 'tokenId';
+    for (const [k, v] of this.cache) if (v[field] === id) this.cache.delete(k);
   }
 
   private systemEm(): Em {

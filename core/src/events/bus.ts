@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
-import { leasePending, markDelivered, type DomainEvent } from './outbox.js';
+import { leasePending, markDelivered, eventsById, type DomainEvent } from './outbox.js';
 
 export type EventHandler = (event: DomainEvent) => void | Promise<void>;
 /** Called for every delivered event with a subscriber's error; the plugin host blames the owner. */
@@ -105,6 +105,24 @@ export class EventBus {
         for (const h of this.errorHandlers) h(sub.owner, event, error);
       }
     }
+    await this.toSinks(event);
+    this.onDelivered?.(event);
+  }
+
+  /**
+   * Called after an event went to the subscribers (once in the whole
+   * cluster) and this process's sinks; other processes then feed it to
+   * their own sinks (their connected sockets) through `deliverToSinks`.
+   */
+  onDelivered?: (event: DomainEvent) => void;
+
+  /** Another process delivered event `id`: hand it to this process's sinks (sockets) only. */
+  async deliverToSinks(id: number): Promise<void> {
+    const events = await eventsById(this.orm.em.fork() as never, [id]);
+    for (const event of events) await this.toSinks(event);
+  }
+
+  private async toSinks(event: DomainEvent): Promise<void> {
     for (const sink of this.sinks) {
       try {
         await sink(event);

@@ -60,17 +60,25 @@ export async function leasePending(em: Em, limit: number, leaseSeconds = 60): Pr
       returning *`,
     [leaseSeconds, limit],
   );
-  return rows
-    .sort((a, b) => Number(a.id) - Number(b.id))
-    .map((r) => ({
-      id: Number(r.id),
-      type: r.type,
-      tenantId: r.tenant_id,
-      tenantPath: r.tenant_path,
-      permission: r.permission,
-      payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
-      createdAt: new Date(r.created_at).toISOString(),
-    }));
+  return rows.sort((a, b) => Number(a.id) - Number(b.id)).map(rowToEvent);
+}
+
+function rowToEvent(r: OutboxRow): DomainEvent {
+  return {
+    id: Number(r.id),
+    type: r.type,
+    tenantId: r.tenant_id,
+    tenantPath: r.tenant_path,
+    permission: r.permission,
+    payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
+export async function eventsById(em: Em, ids: number[]): Promise<DomainEvent[]> {
+  if (ids.length === 0) return [];
+  const rows = await em.execute<OutboxRow[]>(`select * from outbox_event where id in (${ids.map(() => '?').join(',')}) order by id`, ids);
+  return rows.map(rowToEvent);
 }
 
 export async function markDelivered(em: Em, ids: number[]): Promise<void> {

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { startTestPanel, OWNER, type TestPanel } from './helpers/panel.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import type { TestClient } from './helpers/client.js';
+
+async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, ms = 8000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Two panel processes' worth of kernels on one PostgreSQL database: what one
+ * revokes, the other stops accepting at once, and events caused on one reach
+ * sockets connected to the other — through LISTEN/NOTIFY, no cluster protocol.
+ */
+describe('several panels on one PostgreSQL', () => {
+  let db: TestDatabase;
+  let a: TestPanel;
+  let b: TestPanel;
+  let ownerA: TestClient;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // A long credential cache: only the cluster message can make B forget a session in time.
+    a = await startTestPanel({ db, credentialCacheSeconds: 3600 });
+    ownerA = await a.owner(); // setup before B starts (each start before setup issues a new token)
+    b = await startTestPanel({ db, credentialCacheSeconds: 3600 });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await db?.drop();
+  });
+
+  it('a session revoked on one node is refused by the other on its next request', async () => {
+    const c = a.client();
+    await c.login(OWNER.email, OWNER.password);
+    const onB = b.client();
+    onB.setCookie('mpanel_session', c.cookieHeader().match(/mpanel_session=([^;]+)/)![1]!);
+    expect((await onB.get('/api/v1/auth/me')).status).toBe(200); // now cached on B
+    expect((await c.post('/api/v1/auth/logout')).status).toBe(204);
+    await until(async () => (await onB.get('/api/v1/auth/me')).status === 401 || undefined, 'B to refuse the revoked session');
+  });
+
+  it('an event caused on one node reaches a socket connected to the other', async () => {
+    const c = b.client();
+    await c.login(OWNER.email, OWNER.password);
+    const socket: Socket = io(b.url, { path: '/socket.io', transports: ['websocket'], extraHeaders: { cookie: c.cookieHeader() }, reconnection: false });
+    const seen: Array<{ type: string; payload: { name?: string } }> = [];
+    socket.on('event', (e) => seen.push(e));
+    await until(() => socket.connected || undefined, 'the socket to connect');
+    const me = await ownerA.get('/api/v1/auth/me');
+    const created = await ownerA.post('/api/v1/tenants', { parentId: me.body.tenant.id, kind: 'customer', name: 'Made on A' });
+    expect(created.status).toBe(201);
+    const event = await until(() => seen.find((e) => e.type === 'tenant.created' && e.payload.name === 'Made on A'), 'the event on B’s socket');
+    expect(event).toBeTruthy();
+    socket.close();
+  });
+});
