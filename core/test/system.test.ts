@@ -43,7 +43,7 @@ describe('system routes', () => {
     expect(t.status).toBe(200);
     const me = await owner.get('/api/v1/auth/me');
     expect((await owner.get(`/api/v1/tenants/${me.body.tenant.id}`)).status).toBe(200);
-    expect((await tp.client().get('/no/such/route-abc123')).status).toBe(404);
+    expect((await tp.client().get('/api/v1/no/such/route-abc123')).status).toBe(404);
     const r = await tp.client().get('/metrics');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
