@@ -37,6 +37,7 @@ import { loadMasterKey } from './system/secret-key.js';
 import { findUiDir, serveUi } from './http/ui-static.js';
 import { PluginHost } from './plugins/host.js';
 import { registerPluginRoutes } from './plugins/routes.js';
+import { registerShellSupport } from './ui/shell-support.js';
 import type { Kernel } from './kernel.js';
 
 export interface PanelOptions {
@@ -168,6 +169,7 @@ export class Panel {
     host = new PluginHost(kernel);
     panel.plugins = host;
     registerPluginRoutes(kernel, host);
+    registerShellSupport(kernel, host);
     await host.boot([...config.pluginPaths, ...(options.plugins ?? [])]);
     return panel;
   }

@@ -20,7 +20,7 @@ const PROVIDER = writePluginPackage(
     },
   },
   {
-    'index.js': `import { definePlugin } from '@mpanel/sdk';
+    'index.js': `import { definePlugin, ProblemError } from '@mpanel/sdk';
 export const state = { ticks: 0, events: [], settingsSeen: [], aborted: false, signalAborted: false, teardowns: [] };
 globalThis.__providerState = state;
 export default definePlugin({
@@ -62,6 +62,19 @@ export default definePlugin({
           tenantKind: tenant?.kind, unknownTenant: await ctx.tenants.get('00000000-0000-0000-0000-000000000000'),
           canUse: access?.can('provider.use'), canFly: access?.can('provider.fly'), committed };
       } });
+    ctx.routes.add({ method: 'POST', path: '/steps', summary: 'no route transaction', permission: 'provider.use', audit: 'provider.steps.run', transaction: false,
+      schema: { body: { type: 'object', required: ['tenantId'], properties: { tenantId: { type: 'string', format: 'uuid' } } } },
+      handler: async (req) => {
+        // Commits in steps of its own while the route holds no transaction.
+        const one = await ctx.db.transaction(async (em) => (await em.execute('select 1 as n'))[0].n);
+        const ancestors = await ctx.tenants.ancestors(req.body.tenantId);
+        const subtree = await ctx.tenants.subtreeIds(req.actor.tenantId);
+        return { one, header: req.headers['x-probe'] ?? null, ancestorKinds: ancestors.map((a) => a.kind), subtreeHas: subtree.includes(req.body.tenantId) };
+      } });
+    ctx.routes.add({ method: 'GET', path: '/upstream-down', summary: 'a dependency failed', permission: 'provider.use',
+      handler: () => { throw new ProblemError('upstream-down', 'The mail relay does not answer', { status: 503 }); } });
+    ctx.routes.add({ method: 'GET', path: '/bad-status', summary: 'a plugin cannot claim 500', permission: 'provider.use',
+      handler: () => { throw new ProblemError('weird', 'no', { status: 500 }); } });
     if (!ctx.permissions.has('provider.use')) throw new Error('own permission missing');
     let bad = null; try { ctx.jobs.cron('bad', 'not a cron', () => {}); } catch (e) { bad = e.message; }
     if (!bad) throw new Error('invalid cron accepted');
@@ -155,6 +168,22 @@ describe('plugin context: every registration works and is undone on disable', ()
     expect(good.ok).toBe(true);
     expect(await good.socket.timeout(3000).emitWithAck('ping', 7)).toEqual({ pong: 7, who: 'a1' });
     (globalThis as Record<string, unknown>).__agentSocket = good.socket;
+  });
+
+  it('runs routes without a transaction, exposes headers and the tenant tree, passes 503 problems through', async () => {
+    const me = await owner.get('/api/v1/auth/me');
+    const child = await owner.post('/api/v1/tenants', { parentId: me.body.tenant.id, kind: 'reseller', name: 'R' });
+    const grandchild = await owner.post('/api/v1/tenants', { parentId: child.body.id, kind: 'customer', name: 'C' });
+    const res = await owner.post('/api/v1/p/provider/steps', { tenantId: grandchild.body.id }, { 'x-probe': 'yes' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ one: 1, header: 'yes', ancestorKinds: ['platform', 'reseller'], subtreeHas: true });
+    const audit = await owner.get('/api/v1/audit?action=provider.steps.run');
+    expect(audit.body.items[0].outcome).toBe('success');
+    const down = await owner.get('/api/v1/p/provider/upstream-down');
+    expect(down.status).toBe(503);
+    expect(down.body.code).toBe('upstream-down');
+    const bad = await owner.get('/api/v1/p/provider/bad-status');
+    expect(bad.status).toBe(400);
   });
 
   it('a plugin’s permission can be granted to built-in roles by default', async () => {

@@ -50,6 +50,8 @@ export interface PluginRequest<P = Record<string, string>, Q = Record<string, un
   log: PluginLogger;
   requestId: string;
   ip: string;
+  /** Request headers, lower-case names (e.g. `req.headers['idempotency-key']`). */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Details for this route's audit entry. */
   audit: { target?: string; tenantId?: string | null; tenantPath?: string | null; details?: Record<string, unknown> };
   /** Publishes an event in the route's transaction (delivered after commit). Type must start with `<plugin id>.`. */
@@ -82,6 +84,12 @@ export interface PluginRoute<P = any, Q = any, B = any, R = any> {
   audit?: string;
   /** The route addresses a tenant-owned object by `:id`. */
   tenantScoped?: boolean;
+  /**
+   * State-changing routes run in a transaction (req.em) by default. `false`
+   * runs the handler without one — for work that commits in steps of its own
+   * (e.g. a saga), so the route does not hold a connection meanwhile.
+   */
+  transaction?: false;
   status?: number;
   /** The handler writes the response itself (`req.raw.res`). */
   raw?: boolean;
@@ -284,6 +292,10 @@ export interface PluginContext<Settings = Record<string, unknown>> {
   tenants: {
     /** A tenant by id (any tenant: check visibility yourself with `req.visibleTenantIds` or `req.can`). */
     get(id: string): Promise<TenantInfo | null>;
+    /** The tenant's ancestors, root first (not including itself); empty for the root or an unknown id. */
+    ancestors(id: string): Promise<TenantInfo[]>;
+    /** Ids of the tenant and everything below it. */
+    subtreeIds(id: string): Promise<string[]>;
   };
 
   users: {

@@ -74,13 +74,16 @@ interface ForeignProblem {
 /**
  * Converts a problem thrown by a plugin (the SDK's ProblemError, possibly
  * from another copy of the SDK) into core's. Core codes keep their catalogue
- * status; plugin codes may only choose a 4xx status — anything else is 500.
+ * status; plugin codes may choose a 4xx status or 502/503/504 (a service
+ * they depend on failed) — anything else becomes 400.
  */
 export function fromForeignProblem(err: unknown): ProblemError | null {
   if (typeof err !== 'object' || err === null || (err as Record<symbol, unknown>)[PROBLEM_BRAND] !== true) return null;
   const f = err as ForeignProblem;
   if (typeof f.code !== 'string' || !/^[a-z][a-z0-9-]{0,63}$/.test(f.code)) return null;
   const known = getProblem(f.code);
-  const status = known?.status ?? (typeof f.status === 'number' && f.status >= 400 && f.status < 500 ? f.status : 400);
+  // Plugins may blame the caller (4xx) or a service they depend on (502/503/504); never a bare 500.
+  const allowed = typeof f.status === 'number' && ((f.status >= 400 && f.status < 500) || f.status === 502 || f.status === 503 || f.status === 504);
+  const status = known?.status ?? (allowed ? f.status! : 400);
   return new ProblemError(f.code, String(f.message), f.extensions ?? {}, { status, title: known?.title ?? f.title ?? f.code });
 }

@@ -353,8 +353,11 @@ export class RouteRegistry {
         else fn();
       },
       publish: async (type, payload, options) => {
-        if (!inTx) throw new Error(`${def.method} ${def.path}: events can only be published by state-changing routes`);
-        await writeOutbox(getEm(), type, payload, options);
+        if (inTx) return writeOutbox(getEm(), type, payload, options);
+        if (!STATE_CHANGING.has(def.method)) throw new Error(`${def.method} ${def.path}: events can only be published by state-changing routes`);
+        // A state-changing route without a route transaction (noTransaction): the event commits on its own.
+        await getEm().transactional((tem) => writeOutbox(tem as unknown as Em, type, payload, options));
+        this.deps.afterCommit();
       },
       auditExtra: async (entry) => {
         await appendAudit(getEm(), { ...auditBase, ...entry, actorType: entry.actorType ?? auditBase.actorType });

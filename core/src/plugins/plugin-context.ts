@@ -65,6 +65,7 @@ function toPluginRequest(id: string, rc: RouteContext<any, any, any>): PluginReq
     log: rc.log.child({ plugin: id }),
     requestId: rc.requestId,
     ip: rc.ip,
+    headers: rc.req.headers,
     audit: rc.audit,
     publish: (type, payload, options) => {
       assertOwnName(id, type, 'event type');
@@ -92,6 +93,14 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
   const secretKey = deriveKey(k.masterKey, `plugin:${id}`);
   const macKey = deriveKey(k.masterKey, `plugin:${id}:hmac`);
 
+  const tenantInfo = async (tenantId: string) => {
+    if (!/^[0-9a-f-]{36}$/i.test(tenantId)) return null;
+    const rows = await allEm().execute<Array<Record<string, any>>>('select id, parent_id, path, kind, name, quotas from tenant where id = ?', [tenantId]);
+    const r = rows[0];
+    if (!r) return null;
+    return { id: r.id as string, parentId: (r.parent_id ?? null) as string | null, path: r.path as string, kind: r.kind, name: r.name as string, quotas: (typeof r.quotas === 'string' ? JSON.parse(r.quotas) : r.quotas) as Record<string, number> };
+  };
+
   const ctx: PluginContext<any> = {
     id,
     version: state.version,
@@ -113,6 +122,7 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
           public: route.public,
           audit: route.audit,
           tenantScoped: route.tenantScoped,
+          noTransaction: route.transaction === false,
           status: route.status,
           raw: route.raw,
           handler: (rc) => route.handler(toPluginRequest(id, rc)),
@@ -236,12 +246,19 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
     },
 
     tenants: {
-      async get(tenantId) {
-        if (!/^[0-9a-f-]{36}$/i.test(tenantId)) return null;
-        const rows = await allEm().execute<Array<Record<string, any>>>('select id, parent_id, path, kind, name, quotas from tenant where id = ?', [tenantId]);
-        const r = rows[0];
-        if (!r) return null;
-        return { id: r.id, parentId: r.parent_id ?? null, path: r.path, kind: r.kind, name: r.name, quotas: typeof r.quotas === 'string' ? JSON.parse(r.quotas) : r.quotas };
+      get: (tenantId) => tenantInfo(tenantId),
+      async ancestors(tenantId) {
+        const t = await tenantInfo(tenantId);
+        if (!t) return [];
+        const ids = t.path.split('/').filter(Boolean).slice(0, -1);
+        const found = await Promise.all(ids.map((a) => tenantInfo(a)));
+        return found.filter((x): x is NonNullable<typeof x> => x !== null);
+      },
+      async subtreeIds(tenantId) {
+        const t = await tenantInfo(tenantId);
+        if (!t) return [];
+        const rows = await allEm().execute<Array<{ id: string }>>('select id from tenant where path like ?', [`${t.path}%`]);
+        return rows.map((r) => r.id);
       },
     },
 

@@ -4,10 +4,10 @@ import { h, ref, onMounted } from 'vue';
 
 const BASE = '/api/v1/p/webhooks';
 
-const WebhooksPanel = {
+/** The panel, built with the shell it runs in (`shell.api` calls the panel API with the user's session). */
+const webhooksPanel = (shell) => ({
   name: 'WebhooksPanel',
-  props: { api: { type: Object, required: true } },
-  setup(props) {
+  setup() {
     const endpoints = ref([]);
     const deliveries = ref([]);
     const url = ref('');
@@ -26,15 +26,15 @@ const WebhooksPanel = {
     };
     const loadDeliveries = async () => {
       const q = selected.value ? `?endpointId=${selected.value}` : '';
-      deliveries.value = (await props.api.get(`${BASE}/deliveries${q}`)).items;
+      deliveries.value = (await shell.api.get(`${BASE}/deliveries${q}`)).items;
     };
     const load = async () => {
-      endpoints.value = (await props.api.get(`${BASE}/endpoints`)).items;
+      endpoints.value = (await shell.api.get(`${BASE}/endpoints`)).items;
       await loadDeliveries();
     };
     const add = () =>
       run(async () => {
-        const created = await props.api.post(`${BASE}/endpoints`, {
+        const created = await shell.api.post(`${BASE}/endpoints`, {
           url: url.value,
           events: events.value.split(',').map((s) => s.trim()).filter(Boolean),
         });
@@ -42,10 +42,10 @@ const WebhooksPanel = {
         url.value = '';
         await load();
       });
-    const toggle = (e) => run(async () => { await props.api.patch(`${BASE}/endpoints/${e.id}`, { active: !e.active }); await load(); });
-    const remove = (e) => run(async () => { await props.api.delete(`${BASE}/endpoints/${e.id}`); await load(); });
-    const ping = (e) => run(async () => { await props.api.post(`${BASE}/endpoints/${e.id}/test`); await loadDeliveries(); });
-    const replay = (d) => run(async () => { await props.api.post(`${BASE}/deliveries/${d.id}/replay`); await loadDeliveries(); });
+    const toggle = (e) => run(async () => { await shell.api.patch(`${BASE}/endpoints/${e.id}`, { active: !e.active }); await load(); });
+    const remove = (e) => run(async () => { await shell.api.delete(`${BASE}/endpoints/${e.id}`); await load(); });
+    const ping = (e) => run(async () => { await shell.api.post(`${BASE}/endpoints/${e.id}/test`); await loadDeliveries(); });
+    const replay = (d) => run(async () => { await shell.api.post(`${BASE}/deliveries/${d.id}/replay`); await loadDeliveries(); });
     const show = (e) => run(async () => { selected.value = selected.value === e.id ? null : e.id; await loadDeliveries(); });
     onMounted(() => run(load));
 
@@ -96,11 +96,11 @@ const WebhooksPanel = {
         ]),
       ]);
   },
-};
+});
 
 /** Called by the shell: register routes and menu entries, return a disposer. */
 export function install(shell) {
-  const removeRoute = shell.addRoute({ path: '/webhooks', component: WebhooksPanel });
+  const removeRoute = shell.addRoute({ path: '/webhooks', component: webhooksPanel(shell) });
   const removeMenu = shell.addMenuItem({ id: 'webhooks', label: 'Webhooks', path: '/webhooks' });
   return () => {
     removeMenu();

@@ -5,20 +5,20 @@ import { h, ref, onMounted } from 'vue';
 
 const API = '/api/v1/p/{{id}}/items';
 
-const ItemsPanel = {
+/** The panel, built with the shell it runs in (`shell.api` calls the panel API with the user's session). */
+const itemsPanel = (shell) => ({
   name: 'ItemsPanel',
-  props: { api: { type: Object, required: true } },
-  setup(props) {
+  setup() {
     const items = ref([]);
     const name = ref('');
     const error = ref(null);
     const load = async () => {
-      items.value = await props.api.get(API);
+      items.value = await shell.api.get(API);
     };
     const add = async () => {
       error.value = null;
       try {
-        await props.api.post(API, { name: name.value });
+        await shell.api.post(API, { name: name.value });
         name.value = '';
         await load();
       } catch (e) {
@@ -37,11 +37,11 @@ const ItemsPanel = {
         h('ul', items.value.map((i) => h('li', { key: i.id }, i.name))),
       ]);
   },
-};
+});
 
 /** Called by the shell when the plugin is enabled; the returned function undoes it on disable. */
 export function install(shell) {
-  const removeRoute = shell.addRoute({ path: '/{{id}}', component: ItemsPanel });
+  const removeRoute = shell.addRoute({ path: '/{{id}}', component: itemsPanel(shell) });
   const removeMenu = shell.addMenuItem({ id: '{{id}}', label: '{{displayName}}', path: '/{{id}}' });
   return () => {
     removeMenu();
