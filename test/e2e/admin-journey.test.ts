@@ -79,7 +79,8 @@ describe('admin journey in Chromium', () => {
       await page.getByTestId('version-select').selectOption('1.0.0');
       await page.getByTestId('consent-checkbox').check();
       await page.getByTestId('consent-confirm').click();
-      await page.getByTestId('toast-success').filter({ hasText: 'installed' }).waitFor();
+      // The version picked in the dialog is the one installed (not the preview shown before the pick).
+      await page.getByTestId('toast-success').filter({ hasText: '1.0.0 installed' }).waitFor();
     });
 
     await step(page, 'menu entry and panel appear without a reload', async () => {
