@@ -98,6 +98,10 @@ export function registerLoginRoutes(k: Kernel, hooks: LoginHooks, serverSecret: 
     tags: ['auth'],
     public: true,
     csrfExempt: true,
+    // Plugins' login hooks use their own database work (ctx.db, ctx.audit): with
+    // the route holding a transaction that would wait forever on the embedded
+    // database's single connection. The one write here (the session) needs none.
+    noTransaction: true,
     audit: 'auth.login',
     schema: {
       body: { type: 'object', required: ['email', 'password'], properties: { email: { type: 'string', minLength: 1, maxLength: 254 }, password: { type: 'string', minLength: 1, maxLength: 1024 } } },
@@ -152,6 +156,7 @@ export function registerLoginRoutes(k: Kernel, hooks: LoginHooks, serverSecret: 
     tags: ['auth'],
     public: true,
     csrfExempt: true,
+    noTransaction: true, // as for /auth/login: factor hooks do their own database work
     audit: 'auth.login.factor',
     schema: {
       body: {

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { AsyncSeriesHook, AsyncParallelHook, AsyncSeriesWaterfallHook, AsyncSeriesBailHook } from 'tapable';
 import { Cron } from 'croner';
 import type {
@@ -48,6 +49,14 @@ export interface PluginRuntimeState {
   settingsListeners: Set<(s: Record<string, unknown>) => void | Promise<void>>;
 }
 
+/**
+ * The EntityManager of the plugin route whose handler is running, while it
+ * runs. Look-ups through ctx (users, tenants, access) use it, so that inside a
+ * route's transaction they don't wait for a second connection — on the
+ * embedded database (one connection) that wait would never end.
+ */
+const runningRoute = new AsyncLocalStorage<{ em: () => Em; running: boolean }>();
+
 /** Turns a core route context into what a plugin handler sees. */
 function toPluginRequest(id: string, rc: RouteContext<any, any, any>): PluginRequest {
   return {
@@ -88,6 +97,11 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
   const { id } = state;
   const log = k.log.child({ plugin: id });
   const allEm = (): Em => k.systemEm();
+  /** For read-only look-ups: the running route's EntityManager (its transaction), else one for every tenant. */
+  const lookupEm = (): Em => {
+    const route = runningRoute.getStore();
+    return route?.running ? route.em() : allEm();
+  };
   const lifetime = new AbortController();
   regs.add('lifetime signal', () => lifetime.abort());
   const secretKey = deriveKey(k.masterKey, `plugin:${id}`);
@@ -95,7 +109,7 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
 
   const tenantInfo = async (tenantId: string) => {
     if (!/^[0-9a-f-]{36}$/i.test(tenantId)) return null;
-    const rows = await allEm().execute<Array<Record<string, any>>>('select id, parent_id, path, kind, name, quotas from tenant where id = ?', [tenantId]);
+    const rows = await lookupEm().execute<Array<Record<string, any>>>('select id, parent_id, path, kind, name, quotas from tenant where id = ?', [tenantId]);
     const r = rows[0];
     if (!r) return null;
     return { id: r.id as string, parentId: (r.parent_id ?? null) as string | null, path: r.path as string, kind: r.kind, name: r.name as string, quotas: (typeof r.quotas === 'string' ? JSON.parse(r.quotas) : r.quotas) as Record<string, number> };
@@ -125,7 +139,14 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
           noTransaction: route.transaction === false,
           status: route.status,
           raw: route.raw,
-          handler: (rc) => route.handler(toPluginRequest(id, rc)),
+          handler: async (rc) => {
+            const scope = { em: () => rc.em, running: true };
+            try {
+              return await runningRoute.run(scope, () => route.handler(toPluginRequest(id, rc)));
+            } finally {
+              scope.running = false; // work the handler left behind (background jobs) goes back to its own connection
+            }
+          },
         };
         const remove = k.routes.register(def, `plugin:${id}`);
         return regs.add(`route ${def.method} ${def.path}`, remove);
@@ -257,7 +278,7 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
       async subtreeIds(tenantId) {
         const t = await tenantInfo(tenantId);
         if (!t) return [];
-        const rows = await allEm().execute<Array<{ id: string }>>('select id from tenant where path like ?', [`${t.path}%`]);
+        const rows = await lookupEm().execute<Array<{ id: string }>>('select id from tenant where path like ?', [`${t.path}%`]);
         return rows.map((r) => r.id);
       },
     },
@@ -265,7 +286,7 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
     users: {
       async get(userId) {
         if (!/^[0-9a-f-]{36}$/i.test(userId)) return null;
-        const rows = await allEm().execute<Array<Record<string, any>>>(
+        const rows = await lookupEm().execute<Array<Record<string, any>>>(
           `select u.id, u.email, u.name, u.tenant_id, u.disabled_at, t.path,
              array(select distinct r.key from role_binding rb join role r on r.id = rb.role_id where rb.user_id = u.id order by r.key) as roles
              from app_user u join tenant t on t.id = u.tenant_id where u.id = ?`,
@@ -278,7 +299,7 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
 
     access: {
       async forUser(userId) {
-        const em = allEm();
+        const em = lookupEm();
         const user = await em.execute<Array<{ disabled_at: Date | null }>>('select disabled_at from app_user where id = ?', [userId]);
         if (!user[0] || user[0].disabled_at) return null;
         const { authz, visibleTenantIds } = await resolveAuthorization(em, userId);
