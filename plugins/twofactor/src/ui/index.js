@@ -35,7 +35,7 @@ function codeInput(model, attrs = {}) {
 
 function trustBox(model, days) {
   if (!days) return null;
-  return h('label', { class: 'mp-checkbox' }, [
+  return h('label', { class: 'mp-check' }, [
     h('input', { type: 'checkbox', checked: model.value, onChange: (e) => (model.value = e.target.checked), 'data-testid': 'twofactor-trust' }),
     ` Trust this device for ${days} day${days === 1 ? '' : 's'}`,
   ]);
@@ -104,7 +104,7 @@ const TotpLoginStep = {
       h('form', { class: 'mp-form', 'data-testid': 'twofactor-login', onSubmit: (e) => { e.preventDefault(); send(); } }, [
         backup.value
           ? field('Backup code', h('input', { value: code.value, onInput: (e) => (code.value = e.target.value), autocomplete: 'off', required: true, 'data-testid': 'twofactor-backup-code' }))
-          : field('Code from your authenticator app', codeInput(code, { autofocus: true })),
+          : field('6-digit code', codeInput(code, { autofocus: true })),
         trustBox(trust, props.hints.trustDeviceDays),
         h('div', { class: 'mp-form-actions' }, [
           h('button', { type: 'submit', class: 'mp-btn mp-btn-primary', disabled: busy.value, 'data-testid': 'twofactor-submit' }, 'Verify'),
@@ -282,7 +282,7 @@ function makeSecuritySection(shell, { compact = false } = {}) {
           h('li', `${s.backupCodes.remaining} backup code${s.backupCodes.remaining === 1 ? '' : 's'} left`),
         ]);
         const pending = s.backupCodes.initialPending
-          ? h('div', { class: 'mp-callout' }, [
+          ? h('div', { class: 'mp-card', role: 'status' }, [
               h('p', 'Two-factor login was just set up. Get your backup codes now, in case you lose your phone.'),
               h('button', { type: 'button', class: 'mp-btn mp-btn-primary', disabled: busy.value, onClick: firstCodes, 'data-testid': 'twofactor-first-codes' }, 'Show my backup codes'),
             ])
