@@ -289,6 +289,12 @@ export interface PluginContext<Settings = Record<string, unknown>> {
     send(message: { to: string; subject: string; text: string }): Promise<void>;
   };
 
+  /*
+   * tenants, users and access read core's tables: inside a route handler they
+   * read through the route's transaction (its own writes are visible, and the
+   * embedded database's single connection is not waited on), elsewhere on
+   * their own.
+   */
   tenants: {
     /** A tenant by id (any tenant: check visibility yourself with `req.visibleTenantIds` or `req.can`). */
     get(id: string): Promise<TenantInfo | null>;

@@ -141,10 +141,9 @@ export class TwofactorStore {
 
   /** Removes the user's second factor entirely: seed, backup codes and trusted devices. True if there was one. */
   async remove(em: PluginEntityManager, userId: string): Promise<boolean> {
-    const rows = await em.execute<unknown[]>(`delete from ${this.t.enrolment} where user_id = ? and secret is not null returning user_id`, [userId]);
     // A pending enrolment alone is dropped too, but does not count as "had two-factor login".
-    await em.execute(`delete from ${this.t.enrolment} where user_id = ?`, [userId]);
-    return rows.length > 0;
+    const rows = await em.execute<Array<{ enrolled: boolean }>>(`delete from ${this.t.enrolment} where user_id = ? returning secret is not null as enrolled`, [userId]);
+    return rows[0]?.enrolled === true;
   }
 
   async countEnrolled(em: PluginEntityManager): Promise<number> {
