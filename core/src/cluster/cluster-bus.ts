@@ -25,6 +25,7 @@ export class ClusterBus {
   private stopped = false;
   private retry: NodeJS.Timeout | null = null;
   private delay = 250;
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly databaseUrl: string | undefined,
@@ -93,14 +94,20 @@ export class ClusterBus {
 
   /** Tells the other processes; best effort (a lost message only delays things until caches expire). */
   send(message: ClusterMessage): void {
-    if (!this.client) return;
-    void this.client.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ from: this.nodeId, message })]).catch((err) => {
-      this.log.warn({ err }, 'cluster NOTIFY failed');
-    });
+    const client = this.client;
+    if (!client) return;
+    // One query at a time on the LISTEN connection (pg warns about overlapping queries on one client).
+    this.sending = this.sending
+      .then(() => client.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ from: this.nodeId, message })]))
+      .then(
+        () => undefined,
+        (err) => this.log.warn({ err }, 'cluster NOTIFY failed'),
+      );
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.sending;
     if (this.retry) clearTimeout(this.retry);
     const c = this.client;
     this.client = null;

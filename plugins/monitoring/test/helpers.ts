@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTestPanel, type TestPanel } from '@mpanel/sdk/testing';
+
+export const pluginDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const agentCli = path.resolve(pluginDir, '../../agent/dist/cli.js');
+export const API = '/api/v1/p/monitoring';
+
+/** Boots a real panel with the monitoring plugin (fast intervals so tests don't wait). */
+export function startPanel(settings: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<TestPanel> {
+  return createTestPanel({ plugins: [pluginDir], settings: { monitoring: { defaultIntervalMs: 200, alertEvaluationMs: 200, ...settings } }, config });
+}
+
+/**
+ * A second panel process-object on the same database, data directory (master
+ * key) and port as `t` — a restart. `t.panel` must be closed first.
+ */
+export async function restartPanel(t: TestPanel): Promise<{ panel: any; close(): Promise<void> }> {
+  const core: any = await import('@mpanel/core' as string);
+  const old = t.panel.kernel.config;
+  const port = Number(new URL(t.url).port);
+  const config = core.loadConfig({}, { port, host: '127.0.0.1', dataDir: old.dataDir, databaseUrl: old.databaseUrl, smtpUrl: old.smtpUrl, logLevel: process.env.MPANEL_TEST_LOG ?? 'silent', shutdownGraceSeconds: 1 });
+  const panel = await core.Panel.create(config);
+  // The old listener is gone; the port may linger briefly in the kernel.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await panel.listen(port, '127.0.0.1');
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+  return { panel, close: () => panel.close() };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a truthy value (bounded). */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+export async function createToken(t: TestPanel, body: Record<string, unknown> = {}): Promise<{ token: string; id: string; panelKeyFingerprint: string; command: string }> {
+  const res = await t.as('admin').post(`${API}/enrollment-tokens`, body);
+  if (res.status !== 201) throw new Error(`token: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+export interface AgentProcess {
+  dir: string;
+  configFile: string;
+  child: ChildProcess | null;
+  stderr: string;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** Runs the real agent CLI (`node agent/dist/cli.js …`). */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [agentCli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function agentDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'mpanel-agent-test-'));
+}
+
+/** Patches the agent's config file (keeps mode 0600). */
+export function patchConfig(configFile: string, patch: Record<string, unknown>): void {
+  const c = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  fs.writeFileSync(configFile, JSON.stringify({ ...c, ...patch }, null, 2), { mode: 0o600 });
+}
+
+export function agentProcess(dir: string, configFile: string): AgentProcess {
+  const p: AgentProcess = {
+    dir, configFile, child: null, stderr: '',
+    start() {
+      const c = spawn(process.execPath, [agentCli, 'run', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      c.stderr!.on('data', (d) => (p.stderr += d));
+      p.child = c;
+    },
+    async stop() {
+      const c = p.child;
+      if (!c || c.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        c.once('close', () => resolve());
+        c.kill('SIGTERM');
+        setTimeout(() => c.kill('SIGKILL'), 3000).unref();
+      });
+    },
+  };
+  return p;
+}
