@@ -10,6 +10,7 @@ import type { Em } from '../db/orm.js';
 import type { RouteContext, RouteDefinition } from '../http/route-registry.js';
 import { writeOutbox } from '../events/outbox.js';
 import { appendAudit } from '../audit/store.js';
+import { TENANT_FILTER } from '../db/entities/index.js';
 import { deriveKey, seal, open } from '../system/secret-key.js';
 import { resolveAuthorization } from '../rbac/resolve.js';
 import type { Registrations } from './registrations.js';
@@ -102,6 +103,20 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
     const route = runningRoute.getStore();
     return route?.running ? route.em() : allEm();
   };
+  /**
+   * For work through ctx while a route of this plugin runs: it joins the
+   * route's transaction (nested transactions become savepoints) instead of
+   * waiting for a second connection — which never comes on the embedded
+   * database — and commits or rolls back with the route. Outside routes
+   * (jobs, subscribers, sockets) it is an EntityManager of its own.
+   */
+  const workEm = (): Em => {
+    const route = runningRoute.getStore();
+    if (!route?.running) return allEm();
+    const fork = route.em().fork({ clear: true, keepTransactionContext: true }) as unknown as Em;
+    fork.setFilterParams(TENANT_FILTER, { all: true });
+    return fork;
+  };
   const lifetime = new AbortController();
   regs.add('lifetime signal', () => lifetime.abort());
   const secretKey = deriveKey(k.masterKey, `plugin:${id}`);
@@ -157,8 +172,8 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
 
     db: {
       schema: state.schema,
-      em: () => allEm() as unknown as PluginEntityManager,
-      transaction: (fn) => allEm().transactional((tem) => fn(tem as unknown as PluginEntityManager)),
+      em: () => workEm() as unknown as PluginEntityManager,
+      transaction: (fn) => workEm().transactional((tem) => fn(tem as unknown as PluginEntityManager)),
     },
 
     hooks: {
@@ -182,7 +197,7 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
     events: {
       async publish(type, payload, options) {
         assertOwnName(id, type, 'event type');
-        await allEm().transactional((tem) => writeOutbox(tem as unknown as Em, type, payload, options));
+        await workEm().transactional((tem) => writeOutbox(tem as unknown as Em, type, payload, options));
         void k.events.drain();
       },
       subscribe(pattern, handler) {
@@ -316,7 +331,7 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
     audit: {
       async write(entry) {
         assertOwnName(id, entry.action, 'audit action');
-        await allEm().transactional((tem) =>
+        await workEm().transactional((tem) =>
           appendAudit(tem as unknown as Em, {
             actorType: 'plugin', actorId: id, actorLabel: `plugin ${id}`, outcome: entry.outcome ?? 'success',
             action: entry.action, target: entry.target ?? null, tenantId: entry.tenantId ?? null, tenantPath: entry.tenantPath ?? null,
