@@ -5,7 +5,8 @@
  *  1. boot time with 0 vs 10 generated plugins (each: a migration, a
  *     permission, a route). Every boot runs in a fresh child process so ESM
  *     caching can't flatter it. "cold" = first boot (installs + migrates),
- *     "warm" = a restart with everything installed (median of BENCH_BOOTS).
+ *     "warm" = a restart with everything installed (median of BENCH_BOOTS,
+ *     default 7, the two series alternating).
  *  2. install-to-live: a real Verdaccio on loopback; for each of
  *     BENCH_INSTALLS plugins, time from the install request to the plugin's
  *     route answering 200.
@@ -28,7 +29,7 @@ import path from 'node:path';
 const SELF = fileURLToPath(import.meta.url);
 const HERE = path.dirname(SELF);
 const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const BOOTS = Number(process.env.BENCH_BOOTS ?? 3);
+const BOOTS = Number(process.env.BENCH_BOOTS ?? 7);
 const INSTALLS = Number(process.env.BENCH_INSTALLS ?? 5);
 const PASSWORD = 'correct-horse-battery-9';
 
@@ -90,19 +91,29 @@ function stopPanel(p) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function bootSeries(pluginCount, generatedPlugin) {
-  const databaseUrl = await scratchDb();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpanel-bench-boot-'));
-  const plugins = Array.from({ length: pluginCount }, (_, i) => generatedPlugin(`gen${i}`));
-  const cold = await startPanel({ databaseUrl, dataDir, plugins });
-  await stopPanel(cold);
-  const warm = [];
-  for (let i = 0; i < BOOTS; i++) {
-    const p = await startPanel({ databaseUrl, dataDir, plugins });
-    warm.push(p.bootMs);
-    await stopPanel(p);
+/**
+ * Cold boots (first start: installs + migrates) then warm restarts of the
+ * 0-plugin and the 10-plugin installation, alternating, so that both series
+ * see the same background noise on this shared machine.
+ */
+async function bootSeries(generatedPlugin) {
+  const setups = [];
+  for (const count of [0, 10]) {
+    const databaseUrl = await scratchDb();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpanel-bench-boot-'));
+    const plugins = Array.from({ length: count }, (_, i) => generatedPlugin(`gen${i}`));
+    const cold = await startPanel({ databaseUrl, dataDir, plugins });
+    await stopPanel(cold);
+    setups.push({ count, databaseUrl, dataDir, plugins, coldMs: cold.bootMs, warm: [] });
   }
-  return { plugins: pluginCount, coldMs: Math.round(cold.bootMs), warmMs: warm.map(Math.round), warmMedianMs: Math.round(median(warm)) };
+  for (let i = 0; i < BOOTS; i++) {
+    for (const s of setups) {
+      const p = await startPanel({ databaseUrl: s.databaseUrl, dataDir: s.dataDir, plugins: s.plugins });
+      s.warm.push(p.bootMs);
+      await stopPanel(p);
+    }
+  }
+  return setups.map((s) => ({ plugins: s.count, coldMs: Math.round(s.coldMs), warmMs: s.warm.map(Math.round), warmMedianMs: Math.round(median(s.warm)) }));
 }
 
 async function json(res, what) {
@@ -170,8 +181,7 @@ async function main() {
   const { generatedPlugin, startRegistry } = await import(path.join(HERE, '..', 'support', 'registry.mjs'));
   const autocannon = (await import('autocannon')).default;
   try {
-    const none = await bootSeries(0, generatedPlugin);
-    const ten = await bootSeries(10, generatedPlugin);
+    const [none, ten] = await bootSeries(generatedPlugin);
     const live = await installPhase(generatedPlugin, startRegistry, autocannon);
     const ratio = ten.warmMedianMs / none.warmMedianMs;
     const out = {

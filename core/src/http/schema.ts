@@ -41,12 +41,26 @@ export function closeObjects(schema: JsonSchema): JsonSchema {
   return s;
 }
 
+// Compiling is the slow part of registering a route; identical schemas (e.g.
+// the empty query of most routes, or a plugin re-enabled) share one validator.
+const compiled = new Map<string, ValidateFunction>();
+
+function cachedCompile(ajv: Ajv, kind: string, schema: JsonSchema): ValidateFunction {
+  const key = `${kind}:${JSON.stringify(schema)}`;
+  let fn = compiled.get(key);
+  if (!fn) {
+    fn = ajv.compile(closeObjects(schema));
+    compiled.set(key, fn);
+  }
+  return fn;
+}
+
 export function compileBody(schema: JsonSchema): ValidateFunction {
-  return bodyAjv.compile(closeObjects(schema));
+  return cachedCompile(bodyAjv, 'body', schema);
 }
 
 export function compileStrings(schema: JsonSchema): ValidateFunction {
-  return stringAjv.compile(closeObjects(schema));
+  return cachedCompile(stringAjv, 'strings', schema);
 }
 
 /** Turns ajv errors into problem+json field errors with JSON pointers rooted at the request part. */

@@ -81,6 +81,11 @@ export class PluginHost {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly pluginsDir: string;
   private lastErrorAudit = new Map<string, number>();
+  /** Built-in roles' permissions, read once while booting (see grantToBuiltinRoles). */
+  private bootGrants: Map<string, Set<string>> | null = null;
+  private shuttingDown = false;
+  /** Plugin modules being imported in parallel while booting (activation itself stays in dependency order). */
+  private preloaded = new Map<string, Promise<PluginDefinition<any>>>();
 
   constructor(private readonly k: Kernel) {
     this.pluginsDir = path.join(k.config.dataDir, 'plugins');
@@ -155,12 +160,24 @@ export class PluginHost {
     }
     // Failed plugins get another chance at each start (the cause may have been outside the plugin).
     const records = (await this.list()).filter((r) => r.state === 'enabled' || r.state === 'failed');
-    for (const record of orderByDependencies(records)) {
-      try {
-        await this.activate(record);
-      } catch (err) {
-        this.k.log.error({ err: fromForeignProblem(err) ?? err, plugin: record.id }, 'plugin failed to start');
+    const roles = await this.em().execute<Array<{ key: string; permissions: string[] | string }>>('select key, permissions from role where builtin');
+    this.bootGrants = new Map(roles.map((r) => [r.key, new Set<string>(typeof r.permissions === 'string' ? JSON.parse(r.permissions) : r.permissions)]));
+    for (const record of records) {
+      const loading = this.loadDefinition(record);
+      loading.catch(() => undefined); // reported when its activation awaits it
+      this.preloaded.set(record.id, loading);
+    }
+    try {
+      for (const record of orderByDependencies(records)) {
+        try {
+          await this.activate(record, true);
+        } catch (err) {
+          this.k.log.error({ err: fromForeignProblem(err) ?? err, plugin: record.id }, 'plugin failed to start');
+        }
       }
+    } finally {
+      this.bootGrants = null;
+      this.preloaded.clear();
     }
   }
 
@@ -350,6 +367,7 @@ export class PluginHost {
 
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
+    this.shuttingDown = true;
     for (const id of [...this.active.keys()].reverse()) await this.deactivate(id, 'shutdown').catch(() => undefined);
   }
 
@@ -393,7 +411,11 @@ export class PluginHost {
    * Loads, migrates and sets up one plugin. On any failure everything it
    * registered is undone and it is marked `failed` with the reason (audited).
    */
-  private async activate(record: PluginRecord): Promise<void> {
+  /**
+   * `restart` = bringing back a plugin that was already enabled (panel start):
+   * not a state change, so it is neither audited nor announced again.
+   */
+  private async activate(record: PluginRecord, restart = false): Promise<void> {
     const id = record.id;
     const regs = new Registrations();
     const entities: EntitySchema[] = [];
@@ -404,7 +426,7 @@ export class PluginHost {
       const others = this.enabledVersions();
       others.delete(id);
       checkRequires(pkg, others);
-      const definition = await this.loadDefinition(record);
+      const definition = await (this.preloaded.get(record.id) ?? this.loadDefinition(record));
       await migratePluginUp(this.em(), id, record.version, definition.migrations ?? []);
       for (const perm of pkg.manifest.permissions ?? []) {
         regs.add(`permission ${perm.name}`, this.k.permissions.register({ name: perm.name, description: perm.description, owner: id }));
@@ -429,6 +451,7 @@ export class PluginHost {
       await definition.setup(ctx);
       this.active.set(id, { record, definition, regs, state, entities });
       this.k.authenticator.invalidateAll();
+      if (restart && record.state === 'enabled' && !record.lastError) return;
       await this.updateRecord(id, { state: 'enabled', lastError: null });
       await this.audit('plugin.enable', id, 'success', { version: record.version });
       await this.publish('plugin.enabled', { id, version: record.version });
@@ -459,6 +482,8 @@ export class PluginHost {
   }
 
   private async grantToBuiltinRoles(permission: string, roles: string[]): Promise<void> {
+    // At start most grants survive from the last run: skip the write when every role has it already.
+    if (this.bootGrants && roles.every((r) => this.bootGrants!.get(r)?.has(permission))) return;
     await this.em().execute(
       `update role set permissions = permissions || ?::jsonb where builtin and key in (${roles.map(() => '?').join(',')}) and not jsonb_exists(permissions, ?)`,
       [JSON.stringify([permission]), ...roles, permission],
@@ -466,6 +491,8 @@ export class PluginHost {
   }
 
   private async revokeFromBuiltinRoles(permission: string): Promise<void> {
+    // A shutdown is not a disable: the grant stays for the next start.
+    if (this.shuttingDown) return;
     await this.em().execute('update role set permissions = permissions - ? where builtin and jsonb_exists(permissions, ?)', [permission, permission]);
   }
 

@@ -22,6 +22,9 @@ export async function appliedMigrations(em: Em, id: string): Promise<string[]> {
  */
 export async function migratePluginUp(em: Em, id: string, version: string, migrations: readonly PluginMigration[]): Promise<string[]> {
   const schema = pluginSchema(id);
+  // The common case at start: everything applied already — one query, no transaction.
+  const applied = new Set(await appliedMigrations(em, id));
+  if (migrations.every((m) => applied.has(m.name))) return [];
   return em.transactional(async (tx) => {
     const tem = tx as unknown as Em;
     await tem.execute(`create schema if not exists "${schema}"`);
