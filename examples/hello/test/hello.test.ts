@@ -56,6 +56,16 @@ describe('hello plugin (SDK test harness, real core + PostgreSQL)', () => {
     expect((await t.anonymous().get('/api/v1/p/hello/hello')).status).toBe(401);
   });
 
+  it('survives a panel restart: data, plugin and logged-in clients', async () => {
+    const before = await t.as('customer').get('/api/v1/p/hello/greetings');
+    const oldPanel = t.panel;
+    await t.restart();
+    expect(t.panel).not.toBe(oldPanel);
+    const after = await t.as('customer').get('/api/v1/p/hello/greetings');
+    expect(after.status).toBe(200);
+    expect(after.body).toEqual(before.body);
+  });
+
   it('disable removes routes and permissions at once; enable brings them back', async () => {
     const off = await t.as('owner').post('/api/v1/plugins/hello/disable');
     expect(off.status).toBe(200);

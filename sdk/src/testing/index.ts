@@ -52,8 +52,17 @@ export interface TestPanel {
   anonymous(): TestClient;
   /** Runs SQL against the test database (assertions on your plugin's tables). */
   sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
-  /** The core Panel instance (advanced use: hooks, plugin host). */
+  /** The core Panel instance (advanced use: hooks, plugin host). Replaced by restart(). */
   panel: any;
+  /** The test database (`postgres://…/<name>`) and the panel's data directory. */
+  databaseUrl: string;
+  dataDir: string;
+  /**
+   * Stops the panel (gracefully, like SIGTERM) and starts a new one on the same
+   * database, data directory and port: sessions, plugins and data survive, the
+   * existing clients keep working. For "the panel went away and came back" tests.
+   */
+  restart(): Promise<void>;
   /** Stops the panel and drops the test database. */
   close(): Promise<void>;
 }
@@ -87,7 +96,7 @@ export async function createTestPanel(options: TestPanelOptions = {}): Promise<T
     const config = core.loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, databaseUrl, logLevel: process.env.MPANEL_TEST_LOG ?? 'silent', shutdownGraceSeconds: 1, ...options.config });
     // Core builds its own logger from logLevel (MPANEL_TEST_LOG=debug to see it).
     panel = await core.Panel.create(config);
-    const { url } = await panel.listen(0, '127.0.0.1');
+    const { url, port } = await panel.listen(0, '127.0.0.1');
     for (const dir of options.plugins ?? []) {
       const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
       await panel.plugins.installLocal(dir, { capabilities: options.approve ?? pkg.mpanel?.capabilities ?? [] });
@@ -125,8 +134,10 @@ export async function createTestPanel(options: TestPanelOptions = {}): Promise<T
       customer: await user('customer', customer, 'customer'),
       otherCustomer: await user('otherCustomer', otherCustomer, 'customer'),
     };
-    return {
+    const testPanel: TestPanel = {
       url,
+      databaseUrl,
+      dataDir,
       tenants: { platform, reseller, customer, otherCustomer },
       users,
       as: (role) => users[role].client,
@@ -141,12 +152,20 @@ export async function createTestPanel(options: TestPanelOptions = {}): Promise<T
         }
       },
       panel,
+      restart: async () => {
+        await panel.close();
+        // Plugins installed above are recorded in the database and come back on their own.
+        panel = await core.Panel.create(config);
+        await panel.listen(port, '127.0.0.1');
+        testPanel.panel = panel;
+      },
       close: async () => {
         await panel.close();
         await admin(`drop database if exists "${dbName}" with (force)`);
         fs.rmSync(dataDir, { recursive: true, force: true });
       },
     };
+    return testPanel;
   } catch (err) {
     await panel?.close().catch(() => undefined);
     await admin(`drop database if exists "${dbName}" with (force)`).catch(() => undefined);
