@@ -255,8 +255,9 @@ async function main() {
     await db.query('update plugin_monitoring.agent set interval_ms = 10000 where id = $1', [realCfg.agentId]);
     // The flags of the shipped systemd unit, so the figure is what a deployed agent uses.
     const unit = fs.readFileSync(path.join(ROOT, 'agent/mpanel-agent.service'), 'utf8');
-    const nodeFlags = /ExecStart=\S+node((?:\s+--[\w-]+=\S+)*)/.exec(unit)?.[1]?.trim().split(/\s+/) ?? [];
-    const real = spawn(process.execPath, [...nodeFlags, cli, 'run', '--config', path.join(agentDir, 'config.json')], { stdio: ['ignore', 'ignore', 'ignore'] });
+    const nodeFlags = /ExecStart=\S+node((?:\s+--[\w-]+(?:=\S+)?)*)/.exec(unit)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+    const unitEnv = Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(\S*)$/gm)].map((m) => [m[1], m[2]]));
+    const real = spawn(process.execPath, [...nodeFlags, cli, 'run', '--config', path.join(agentDir, 'config.json')], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, ...unitEnv } });
     children.push(real);
     await new Promise((r) => setTimeout(r, 3000)); // let it start, connect and take its first sample
     const realStart = { ...procStat(real.pid), at: Date.now() };
@@ -360,7 +361,7 @@ async function main() {
     const realSecs = (Date.now() - realStart.at) / 1000;
     const realSamples = Number((await db.query('select count(*) as n from plugin_monitoring.sample where agent_id = $1', [realCfg.agentId])).rows[0].n);
     results.realAgent = {
-      nodeFlags: nodeFlags.join(' '), seconds: Math.round(realSecs), intervalMs: 10000, rssMB: mb(realEnd.rss), rssMaxMB: mb(realRssMax),
+      nodeFlags: nodeFlags.join(' '), env: unitEnv, seconds: Math.round(realSecs), intervalMs: 10000, rssMB: mb(realEnd.rss), rssMaxMB: mb(realRssMax),
       cpuPercentOfOneCore: +(((realEnd.cpuSeconds - realStart.cpuSeconds) / realSecs) * 100).toFixed(3), samplesStored: realSamples,
     };
     console.log('real agent', results.realAgent);

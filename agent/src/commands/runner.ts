@@ -1,4 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import type { ChildProcess } from 'node:child_process';
+
+// `node:child_process` is loaded on the first command only: most agents never run one,
+// and loading it costs resident memory for the agent's whole life.
+const lazy = createRequire(import.meta.url);
+const spawn = (file: string, args: string[], options: import('node:child_process').SpawnOptions): ChildProcess =>
+  (lazy('node:child_process') as typeof import('node:child_process')).spawn(file, args, options) as ChildProcess;
 import type { KeyObject } from 'node:crypto';
 import { verifyCommand, type SignedCommand } from './signature.js';
 

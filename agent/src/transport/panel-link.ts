@@ -1,8 +1,5 @@
-import { createRequire } from 'node:module';
 import type { Socket } from 'socket.io-client';
-
-// The CommonJS build: under `import`, Node resolves socket.io-client to its debug build, which costs ~6 MB more resident memory.
-const { io } = createRequire(import.meta.url)('socket.io-client') as typeof import('socket.io-client');
+import { io } from './sio.js';
 import type { DiskBuffer, BufferedSample } from '../buffer/disk-buffer.js';
 import type { LayoutStore } from '../buffer/layouts.js';
 import type { Logger } from '../log.js';

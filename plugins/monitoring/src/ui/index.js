@@ -21,10 +21,52 @@ function loadUplot() {
   return uplotPromise;
 }
 
-/** A socket on the live namespace, authenticated with a short-lived ticket. */
-async function liveSocket(api) {
-  const [{ io }, t] = await Promise.all([import(/* @vite-ignore */ vendor('socket.io.esm.min.js')), api.get(`${API}/live-ticket`)]);
-  return io(t.namespace, { auth: { ticket: t.ticket }, transports: ['websocket'] });
+/**
+ * The live namespace for one agent: a socket authenticated with a short-lived
+ * ticket (fetched again on every (re)connection — a ticket only lives 60 s, so
+ * reusing the first one would make every reconnection after a minute fail),
+ * subscribed to the agent on every connect. One per dashboard; its parts
+ * (charts, command runner) add listeners with `on`.
+ */
+function liveChannel(api, agentId) {
+  const listeners = new Map();
+  const state = reactive({ subscribed: false });
+  let socket = null;
+  let closed = false;
+  let resolveSubscribed;
+  const subscribedOnce = new Promise((r) => (resolveSubscribed = r));
+  const ready = import(/* @vite-ignore */ vendor('socket.io.esm.min.js')).then(({ io }) => {
+    if (closed) return;
+    socket = io('/p/monitoring/live', {
+      auth: (cb) => api.get(`${API}/live-ticket`).then((t) => cb({ ticket: t.ticket }), () => cb({})),
+      transports: ['websocket'],
+    });
+    socket.on('connect', () => socket.emit('subscribe', { agentId }, (res) => {
+      state.subscribed = !!res?.ok;
+      if (res?.ok) resolveSubscribed();
+    }));
+    socket.on('disconnect', () => (state.subscribed = false));
+    for (const [event, set] of listeners) for (const fn of set) socket.on(event, fn);
+  });
+  return {
+    state,
+    ready,
+    /** Resolves once subscribed (or after `ms`, whichever is first). */
+    subscribed: (ms = 5000) => Promise.race([subscribedOnce, new Promise((r) => setTimeout(r, ms))]),
+    on(event, fn) {
+      if (!listeners.has(event)) listeners.set(event, new Set());
+      listeners.get(event).add(fn);
+      socket?.on(event, fn);
+      return () => {
+        listeners.get(event)?.delete(fn);
+        socket?.off(event, fn);
+      };
+    },
+    close() {
+      closed = true;
+      socket?.disconnect();
+    },
+  };
 }
 
 const statusBadge = (s) => h('span', { class: `mon-status mon-status-${s}`, 'data-status': s }, s);
@@ -79,9 +121,9 @@ function agentsPage(shell) {
       const revoke = (a) => window.confirm(`Revoke ${a.name}? It will be disconnected and can't report again.`) && act(() => shell.api.post(`${API}/agents/${a.id}/revoke`));
       return () => h('section', { class: 'mon-agents', 'data-testid': 'monitoring-agents' }, [
         h('h2', 'Servers'),
-        h('table', [
+        h('table', { 'data-testid': 'monitoring-agent-list' }, [
           h('thead', h('tr', ['Name', 'Host', 'Status', 'Last seen', ''].map((c) => h('th', c)))),
-          h('tbody', agents.value.map((a) => h('tr', { key: a.id }, [
+          h('tbody', agents.value.map((a) => h('tr', { key: a.id, 'data-agent-id': a.id }, [
             h('td', h(RouterLink, { to: `/monitoring/agents/${a.id}` }, () => a.name)),
             h('td', a.hostname),
             h('td', statusBadge(a.status)),
@@ -124,6 +166,9 @@ const RANGES = { '15m': 900e3, '1h': 3600e3, '6h': 6 * 3600e3, '2d': 2 * 86400e3
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 const MAX_LIVE_POINTS = 2000;
 
+/** Whether a metric name is one of a chart's (exact names or `prefix*`). */
+const matches = (patterns, name) => patterns.some((m) => (m.endsWith('*') ? name.startsWith(m.slice(0, -1)) : name === m));
+
 function chart(uPlot, el, spec, data) {
   const series = [{}, ...data.names.map((n, i) => ({ label: n, stroke: COLORS[i % COLORS.length], width: 1.5 }))];
   return new uPlot({
@@ -141,16 +186,30 @@ function agentDashboard(shell) {
       const range = ref('1h');
       const resolution = ref('');
       const els = CHARTS.map(() => ref(null));
+      // Point counts and the time of the newest point per chart (shown, and readable by tests).
+      const stats = reactive({ points: CHARTS.map(() => 0), updated: CHARTS.map(() => null) });
       const plots = [];
       const datasets = [];
-      let socket = null;
+      let uPlot = null;
+      let unmounted = false;
+      let loading = 0;
+      const live = liveChannel(shell.api, id);
+      const draw = (c) => {
+        plots[c]?.destroy();
+        plots[c] = null;
+        if (els[c].value && datasets[c]) plots[c] = chart(uPlot, els[c].value, CHARTS[c], datasets[c]);
+        const d = datasets[c];
+        stats.points[c] = d ? d.x.length : 0;
+        stats.updated[c] = d?.x.length ? d.x[d.x.length - 1] * 1000 : null;
+      };
       const load = async () => {
+        const mine = ++loading;
         agent.value = await shell.api.get(`${API}/agents/${id}`);
-        const uPlot = await loadUplot();
+        uPlot = await loadUplot();
         const from = new Date(Date.now() - RANGES[range.value]).toISOString();
-        for (let c = 0; c < CHARTS.length; c++) {
-          const spec = CHARTS[c];
-          const res = await shell.api.get(`${API}/agents/${id}/series?metrics=${encodeURIComponent(spec.metrics.join(','))}&from=${from}`);
+        const results = await Promise.all(CHARTS.map((spec) => shell.api.get(`${API}/agents/${id}/series?metrics=${encodeURIComponent(spec.metrics.join(','))}&from=${from}`)));
+        if (mine !== loading || unmounted) return; // a newer range was picked meanwhile
+        results.forEach((res, c) => {
           resolution.value = res.resolution;
           const xs = [...new Set(res.series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
           const index = new Map(xs.map((x, i) => [x, i]));
@@ -160,91 +219,140 @@ function agentDashboard(shell) {
             return col;
           });
           datasets[c] = { names: res.series.map((s) => s.metric), x: xs.map((x) => x / 1000), ys };
-          plots[c]?.destroy();
-          if (els[c].value) plots[c] = chart(uPlot, els[c].value, spec, datasets[c]);
-        }
+          draw(c);
+        });
       };
       const onSample = (s) => {
-        if (s.agentId !== id || !['15m', '1h'].includes(range.value)) return;
+        if (s.agentId !== id || !['15m', '1h'].includes(range.value) || !uPlot) return;
+        const t = s.ts / 1000;
         datasets.forEach((d, c) => {
-          if (!d || !plots[c]) return;
-          d.x.push(s.ts / 1000);
+          if (!d) return;
+          if (d.x.length && t <= d.x[d.x.length - 1]) return; // already loaded (the query raced the live stream)
+          // Series the range query didn't know yet (a new agent, a new interface or disk) join the chart.
+          const added = Object.keys(s.metrics).filter((n) => matches(CHARTS[c].metrics, n) && !d.names.includes(n)).sort();
+          for (const n of added) {
+            d.names.push(n);
+            d.ys.push(new Array(d.x.length).fill(null));
+          }
+          d.x.push(t);
           d.names.forEach((n, i) => d.ys[i].push(s.metrics[n] ?? null));
           if (d.x.length > MAX_LIVE_POINTS) {
             d.x.shift();
             d.ys.forEach((y) => y.shift());
           }
-          plots[c].setData([d.x, ...d.ys]);
+          if (added.length || !plots[c]) draw(c);
+          else {
+            plots[c].setData([d.x, ...d.ys]);
+            stats.points[c] = d.x.length;
+            stats.updated[c] = s.ts;
+          }
         });
       };
+      const offs = [
+        live.on('sample', onSample),
+        // The header's status (and whether "Run" is possible) follows the agent live.
+        shell.onEvent('monitoring.agent.*', (e) => {
+          if (e.payload.agentId !== id || !agent.value) return;
+          if (e.type === 'monitoring.agent.online') agent.value.status = 'online';
+          else if (e.type === 'monitoring.agent.offline') agent.value.status = 'offline';
+          else if (e.type === 'monitoring.agent.revoked') agent.value.status = 'revoked';
+        }),
+      ];
       onMounted(async () => {
         try {
           await load();
-          socket = await liveSocket(shell.api);
-          socket.on('connect', () => socket.emit('subscribe', { agentId: id }, () => undefined));
-          socket.on('sample', onSample);
+          await live.ready;
         } catch (e) {
           shell.toast.error(e);
         }
       });
       watch(range, () => load().catch((e) => shell.toast.error(e)));
       onBeforeUnmount(() => {
-        socket?.disconnect();
+        unmounted = true;
+        offs.forEach((off) => off());
+        live.close();
         plots.forEach((p) => p?.destroy());
       });
+      // Made once: a component object made in the render function would be a new
+      // component type on every re-render, remounting the runner (and losing its output).
+      const runner = commandRunner(shell, id, agent, live);
       return () => h('section', { class: 'mon-dashboard', 'data-testid': 'monitoring-dashboard' }, [
         h('h2', [agent.value?.name ?? '…', ' ', agent.value ? statusBadge(agent.value.status) : null]),
         h('div', { class: 'mon-ranges' }, [
           ...Object.keys(RANGES).map((r) => h('button', { 'aria-pressed': range.value === r, onClick: () => (range.value = r) }, r)),
           h('span', { class: 'mon-resolution' }, resolution.value ? ` resolution: ${resolution.value}` : ''),
+          h('span', { class: 'mon-live', 'data-testid': 'monitoring-live', 'data-live': String(live.state.subscribed) }, live.state.subscribed ? ' · live' : ''),
         ]),
-        ...CHARTS.map((spec, c) => h('figure', { class: 'mon-chart' }, [h('figcaption', spec.title), h('div', { ref: els[c] })])),
-        shell.can('monitoring.command') && agent.value ? h(commandRunner(shell, id, agent)) : null,
+        ...CHARTS.map((spec, c) => h('figure', { class: 'mon-chart', 'data-points': stats.points[c], 'data-updated': stats.updated[c] ?? '' }, [
+          h('figcaption', [spec.title, h('small', { class: 'mon-updated' }, stats.updated[c] ? ` — ${stats.points[c]} points, last ${new Date(stats.updated[c]).toLocaleTimeString()}` : ' — no data yet')]),
+          h('div', { ref: els[c] }),
+        ])),
+        shell.can('monitoring.command') && agent.value ? h(runner) : null,
       ]);
     },
   };
 }
 
 // ───────────────────────── command runner ─────────────────────────
-function commandRunner(shell, agentId, agent) {
+const FINAL = new Set(['succeeded', 'failed', 'timeout', 'refused', 'lost']);
+const describeStatus = (c) => `${c.status}${c.exitCode !== null && c.exitCode !== undefined ? ` (exit ${c.exitCode})` : ''}${(c.reason ?? c.refusedReason) ? `: ${c.reason ?? c.refusedReason}` : ''}`;
+
+function commandRunner(shell, agentId, agent, live) {
   return {
     name: 'MonitoringCommandRunner',
     setup() {
       const name = ref('');
       const run = reactive({ id: null, output: '', status: '' });
-      let socket = null;
-      onMounted(async () => {
-        socket = await liveSocket(shell.api);
-        socket.on('connect', () => socket.emit('subscribe', { agentId }, () => undefined));
-        socket.on('command', (e) => {
-          if (e.commandId !== run.id) return;
-          if (e.type === 'output') run.output += e.data;
-          else if (e.type === 'finished') run.status = `${e.status}${e.exitCode !== null && e.exitCode !== undefined ? ` (exit ${e.exitCode})` : ''}${e.reason ? `: ${e.reason}` : ''}`;
-        });
+      // Events of a command that arrive before its POST answered (a fast command
+      // can finish before that) wait here until the id is known.
+      const early = new Map();
+      const apply = (e) => {
+        if (e.type === 'output') run.output += e.data;
+        else if (e.type === 'finished') {
+          run.status = describeStatus(e);
+          // The stored output is authoritative (covers anything sent while the socket was reconnecting).
+          const id = run.id;
+          shell.api.get(`${API}/commands/${id}`).then((c) => {
+            if (run.id === id && typeof c.output === 'string' && c.output.length > run.output.length) run.output = c.output;
+          }, () => undefined);
+        }
+      };
+      const off = live.on('command', (e) => {
+        if (run.id && e.commandId === run.id) return apply(e);
+        if (!run.id && run.status === 'sent') {
+          if (!early.has(e.commandId)) early.set(e.commandId, []);
+          early.get(e.commandId).push(e);
+        }
       });
-      onBeforeUnmount(() => socket?.disconnect());
+      onBeforeUnmount(off);
       const start = async () => {
         try {
+          run.id = null;
           run.output = '';
           run.status = 'sent';
+          early.clear();
+          await live.subscribed();
           const c = await shell.api.post(`${API}/agents/${agentId}/commands`, { name: name.value });
           run.id = c.id;
+          for (const e of early.get(c.id) ?? []) apply(e);
+          early.clear();
+          if (FINAL.has(c.status)) run.status = describeStatus(c);
         } catch (e) {
           run.status = '';
           shell.toast.error(e);
         }
       };
-      return () => h('div', { class: 'mon-commands' }, [
+      return () => h('div', { class: 'mon-commands', 'data-testid': 'monitoring-commands' }, [
         h('h3', 'Run a command'),
         h('form', { onSubmit: (e) => { e.preventDefault(); start(); } }, [
           h('select', { value: name.value, onChange: (e) => (name.value = e.target.value), 'aria-label': 'Command' }, [
             h('option', { value: '' }, '— allowlisted on the server —'),
             ...(agent.value.commands ?? []).map((c) => h('option', { value: c }, c)),
           ]),
-          h('button', { type: 'submit', disabled: !name.value || agent.value.status !== 'online' }, 'Run'),
+          h('button', { type: 'submit', disabled: !name.value || agent.value.status !== 'online' || run.status === 'sent' }, 'Run'),
         ]),
-        run.status ? h('p', { class: 'mon-command-status' }, run.status) : null,
-        h('pre', { class: 'mon-command-output', 'aria-live': 'polite' }, run.output),
+        run.status ? h('p', { class: 'mon-command-status', 'data-testid': 'monitoring-command-status' }, run.status) : null,
+        h('pre', { class: 'mon-command-output', 'data-testid': 'monitoring-command-output', 'aria-live': 'polite' }, run.output),
       ]);
     },
   };
@@ -273,12 +381,17 @@ function alertsPage(shell) {
           shell.toast.error(e);
         }
       };
-      const save = () => act(() => shell.api.post(`${API}/alert-rules`, {
-        name: form.name, metric: form.metric, comparison: form.comparison, threshold: Number(form.threshold), durationSeconds: Number(form.durationSeconds),
-        severity: form.severity, notify: form.notify.split(',').map((s) => s.trim()).filter(Boolean),
-      }));
-      const input = (key, attrs = {}) => h('input', { value: form[key], onInput: (e) => (form[key] = e.target.value), 'aria-label': key, ...attrs });
-      const select = (key, options) => h('select', { value: form[key], onChange: (e) => (form[key] = e.target.value), 'aria-label': key }, options.map((o) => h('option', { value: o }, o)));
+      const save = () => act(async () => {
+        const r = await shell.api.post(`${API}/alert-rules`, {
+          name: form.name, metric: form.metric.trim(), comparison: form.comparison, threshold: Number(form.threshold), durationSeconds: Number(form.durationSeconds),
+          severity: form.severity, notify: form.notify.split(',').map((s) => s.trim()).filter(Boolean),
+        });
+        form.name = '';
+        shell.toast.success(`Rule "${r.name}" added`);
+      });
+      const LABELS = { name: 'Rule name', metric: 'Metric', comparison: 'Comparison', threshold: 'Threshold', durationSeconds: 'For (seconds)', severity: 'Severity', notify: 'Mail to' };
+      const input = (key, attrs = {}) => h('input', { value: form[key], onInput: (e) => (form[key] = e.target.value), 'aria-label': LABELS[key], title: LABELS[key], ...attrs });
+      const select = (key, options) => h('select', { value: form[key], onChange: (e) => (form[key] = e.target.value), 'aria-label': LABELS[key], title: LABELS[key] }, options.map((o) => h('option', { value: o }, o)));
       return () => h('section', { class: 'mon-alerts', 'data-testid': 'monitoring-alerts' }, [
         h('h2', 'Alert rules'),
         h('table', [
