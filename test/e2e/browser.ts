@@ -46,8 +46,12 @@ export async function launch(): Promise<{ context: BrowserContext; page: Page; c
   };
 }
 
-/** Runs a step; when it fails, saves a screenshot (and the page's HTML) under test/artifacts/ and rethrows. */
-export async function step<T>(page: Page, name: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs a step; when it fails, saves a screenshot (and the page's HTML) under
+ * test/artifacts/ and rethrows. `more` adds diagnostics to the message (e.g.
+ * a helper process's stderr). Plugins' browser tests use this too.
+ */
+export async function step<T>(page: Page, name: string, fn: () => Promise<T>, more?: () => string): Promise<T> {
   try {
     return await fn();
   } catch (error) {
@@ -55,6 +59,7 @@ export async function step<T>(page: Page, name: string, fn: () => Promise<T>): P
     const base = path.join(ARTIFACTS, `${new Date().toISOString().replace(/[:.]/g, '-')}-${name.replace(/[^a-z0-9]+/gi, '-')}`);
     await page.screenshot({ path: `${base}.png`, fullPage: true }).catch(() => undefined);
     fs.writeFileSync(`${base}.html`, await page.content().catch(() => ''));
-    throw new Error(`step "${name}" failed (screenshot: ${path.relative(ROOT, base)}.png): ${(error as Error).message}`, { cause: error });
+    const extra = more ? `; ${more()}` : '';
+    throw new Error(`step "${name}" failed (screenshot: ${path.relative(ROOT, base)}.png${extra}): ${(error as Error).message}`, { cause: error });
   }
 }

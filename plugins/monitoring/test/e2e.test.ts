@@ -6,17 +6,13 @@
 // reads its output live, creates an alert rule that fires and sees it in the
 // list, the history and the widget.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { ensureUiBuilt, launch, step as e2eStep } from '../../../test/e2e/browser.js';
 import type { TestPanel } from '@mpanel/sdk/testing';
 import { API, agentDir, agentProcess, patchConfig, runCli, startPanel, type AgentProcess } from './helpers.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
-const uiDir = path.join(root, 'ui', 'dist');
-const artifacts = path.join(root, 'test', 'artifacts');
 const AGENT_NAME = 'e2e-web-1';
 /** Bounded waits (vitest's expect.poll gives up after 1 s by default). */
 const WAIT = { timeout: 15_000 };
@@ -25,14 +21,11 @@ describe('monitoring UI in Chromium with a real agent', () => {
   let t: TestPanel;
   let agent: AgentProcess;
   let agentId: string;
-  let context: BrowserContext;
+  let browser: Awaited<ReturnType<typeof launch>>;
   let page: Page;
-  let profile: string;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(uiDir, 'index.html'))) execFileSync('npm', ['run', 'build', '--silent'], { cwd: path.join(root, 'ui'), stdio: 'inherit' });
-    t = await startPanel({ defaultIntervalMs: 1000, alertEvaluationMs: 300 }, { uiDir });
+    t = await startPanel({ defaultIntervalMs: 1000, alertEvaluationMs: 300 }, { uiDir: ensureUiBuilt() });
 
     // Enrol the real agent CLI with a token the owner creates, then run it.
     const tok = await t.as('owner').post(`${API}/enrollment-tokens`, { label: AGENT_NAME });
@@ -49,41 +42,20 @@ describe('monitoring UI in Chromium with a real agent', () => {
     agent = agentProcess(dir, configFile);
     agent.start();
 
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mpanel-monitoring-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`);
-    });
+    browser = await launch();
+    page = browser.page;
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await agent?.stop();
     if (agent) fs.rmSync(agent.dir, { recursive: true, force: true });
     await t?.close();
   });
 
-  /** Runs a step; on failure saves a screenshot and the HTML under test/artifacts/ (and the agent's stderr in the message). */
-  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (error) {
-      fs.mkdirSync(artifacts, { recursive: true });
-      const base = path.join(artifacts, `monitoring-${name.replace(/[^a-z0-9]+/gi, '-')}`);
-      await page.screenshot({ path: `${base}.png`, fullPage: true }).catch(() => undefined);
-      fs.writeFileSync(`${base}.html`, await page.content().catch(() => ''));
-      throw new Error(`step "${name}" failed (screenshot ${base}.png; page errors: ${JSON.stringify(pageErrors)}; agent stderr: ${agent.stderr.slice(-2000)}): ${(error as Error).message}`, { cause: error });
-    }
-  };
+  const pageErrors = { get all() { return browser.errors; } };
+  const step = <T>(name: string, fn: () => Promise<T>) =>
+    e2eStep(page, `monitoring-${name}`, fn, () => `page errors: ${JSON.stringify(pageErrors.all)}; agent stderr: ${agent.stderr.slice(-2000)}`);
 
   const widget = () => page.getByTestId('widget-monitoring:fleet-health');
 
@@ -181,7 +153,7 @@ describe('monitoring UI in Chromium with a real agent', () => {
       expect(await widget().textContent()).toContain('1 of 1 servers online');
     });
 
-    expect(pageErrors.filter((e) => !/status of 40[134]/.test(e))).toEqual([]);
+    expect(pageErrors.all.filter((e) => !/status of 40[134]/.test(e))).toEqual([]);
     expect(agent.child?.exitCode).toBeNull();
   }, 180_000);
 });

@@ -3,62 +3,35 @@
 // by reading the secret off the page, downloads the backup codes, logs out and
 // logs in again with a TOTP code from oathtool.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { ensureUiBuilt, launch, step as e2eStep } from '../../../test/e2e/browser.js';
 import { createTestPanel, type TestPanel } from '@mpanel/sdk/testing';
 import { oathtool } from './oathtool.js';
 
 const pluginDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const root = path.resolve(pluginDir, '../..');
-const uiDir = path.join(root, 'ui', 'dist');
-const artifacts = path.join(root, 'test', 'artifacts');
 
 describe('two-factor login in Chromium', () => {
   let t: TestPanel;
-  let context: BrowserContext;
+  let browser: Awaited<ReturnType<typeof launch>>;
   let page: Page;
-  let profile: string;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    // `npm test` builds the shell first; a lone run of this file builds it here.
-    if (!fs.existsSync(path.join(uiDir, 'index.html'))) execFileSync('npm', ['run', 'build', '--silent'], { cwd: path.join(root, 'ui'), stdio: 'inherit' });
-    t = await createTestPanel({ plugins: [pluginDir], config: { uiDir } });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mpanel-twofactor-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      acceptDownloads: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    t = await createTestPanel({ plugins: [pluginDir], config: { uiDir: ensureUiBuilt() } });
+    browser = await launch();
+    page = browser.page;
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await t?.close();
   });
 
-  /** Runs a step; on failure saves a screenshot and the HTML under test/artifacts/. */
-  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (error) {
-      fs.mkdirSync(artifacts, { recursive: true });
-      const base = path.join(artifacts, `twofactor-${name.replace(/[^a-z0-9]+/gi, '-')}`);
-      await page.screenshot({ path: `${base}.png`, fullPage: true }).catch(() => undefined);
-      fs.writeFileSync(`${base}.html`, await page.content().catch(() => ''));
-      throw new Error(`step "${name}" failed (screenshot ${base}.png): ${(error as Error).message}`, { cause: error });
-    }
-  };
+  const step = <T>(name: string, fn: () => Promise<T>) => e2eStep(page, `twofactor-${name}`, fn);
+  /** Errors the page threw (console messages about refused requests are expected here). */
+  const pageErrors = { get all() { return browser.errors.filter((e) => e.startsWith('pageerror')); } };
 
   const logInWithPassword = async () => {
     const { email, password } = t.users.customer;
@@ -123,7 +96,7 @@ describe('two-factor login in Chromium', () => {
 
     const me = await page.evaluate(async () => (await fetch('/api/v1/auth/me')).json());
     expect(me.user.email).toBe(t.users.customer.email);
-    expect(pageErrors).toEqual([]);
+    expect(pageErrors.all).toEqual([]);
   });
 
   it('walks a user whose role requires it through enrolment at login, then hands out the first backup codes', async () => {
@@ -155,6 +128,6 @@ describe('two-factor login in Chromium', () => {
       await expect.poll(() => widget.textContent()).toContain('10 backup codes left');
       expect(await widget.getByTestId('twofactor-first-codes').count()).toBe(0);
     });
-    expect(pageErrors).toEqual([]);
+    expect(pageErrors.all).toEqual([]);
   });
 });

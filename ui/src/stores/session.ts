@@ -65,10 +65,13 @@ export const useSession = defineStore('session', () => {
     return setupNeeded.value;
   }
 
-  /** Resolves true when logged in; false when a second factor is pending (see `pending`). */
-  async function login(email: string, password: string): Promise<boolean> {
+  /**
+   * Posts a login step. A session → refresh and true; `second-factor-required`
+   * → remember the ticket and factors in `pending` and false; anything else throws.
+   */
+  async function loginStep(path: string, body: Record<string, unknown>): Promise<boolean> {
     try {
-      const r = await api.post<{ csrfToken: string }>('/api/v1/auth/login', { email, password });
+      const r = await api.post<{ csrfToken: string }>(path, body);
       api.csrfToken = r.csrfToken;
       pending.value = null;
       await refresh();
@@ -82,22 +85,15 @@ export const useSession = defineStore('session', () => {
     }
   }
 
+  /** Resolves true when logged in; false when a second factor is pending (see `pending`). */
+  function login(email: string, password: string): Promise<boolean> {
+    return loginStep('/api/v1/auth/login', { email, password });
+  }
+
   /** Answers one factor; true when the session was issued, false when more factors remain. */
   async function answerFactor(factor: string, response: Record<string, unknown>): Promise<boolean> {
     if (!pending.value) throw new Error('No login is waiting for a second factor');
-    try {
-      const r = await api.post<{ csrfToken: string }>('/api/v1/auth/login/factor', { ticket: pending.value.ticket, factor, response });
-      api.csrfToken = r.csrfToken;
-      pending.value = null;
-      await refresh();
-      return true;
-    } catch (e) {
-      if (isApiError(e) && e.code === 'second-factor-required') {
-        pending.value = { ticket: String(e.ticket), factors: (e.factors as FactorRequirement[]) ?? [], expiresAt: Date.now() + Number(e.expiresInSeconds ?? 300) * 1000 };
-        return false;
-      }
-      throw e;
-    }
+    return loginStep('/api/v1/auth/login/factor', { ticket: pending.value.ticket, factor, response });
   }
 
   function cancelFactor() {

@@ -6,6 +6,16 @@ import { h, ref, reactive, onMounted, onBeforeUnmount, watch } from 'vue';
 import { RouterLink, useRoute } from 'vue-router';
 
 const API = '/api/v1/p/monitoring';
+
+/** Runs an action, then reloads the view; a failure becomes the server's problem message in a toast. */
+const reloadingAction = (shell, load) => async (fn) => {
+  try {
+    await fn();
+    await load();
+  } catch (e) {
+    shell.toast.error(e);
+  }
+};
 const vendor = (file) => new URL(`./vendor/${file}`, import.meta.url).href;
 
 let uplotPromise = null;
@@ -102,14 +112,7 @@ function agentsPage(shell) {
       ];
       onMounted(load);
       onBeforeUnmount(() => offs.forEach((off) => off()));
-      const act = async (fn) => {
-        try {
-          await fn();
-          await load();
-        } catch (e) {
-          shell.toast.error(e);
-        }
-      };
+      const act = reloadingAction(shell, load);
       const createToken = () => act(async () => {
         created.value = await shell.api.post(`${API}/enrollment-tokens`, label.value ? { label: label.value } : {});
         label.value = '';
@@ -373,14 +376,7 @@ function alertsPage(shell) {
       const offs = [shell.onEvent('monitoring.alert.*', () => void load())];
       onMounted(load);
       onBeforeUnmount(() => offs.forEach((off) => off()));
-      const act = async (fn) => {
-        try {
-          await fn();
-          await load();
-        } catch (e) {
-          shell.toast.error(e);
-        }
-      };
+      const act = reloadingAction(shell, load);
       const save = () => act(async () => {
         const r = await shell.api.post(`${API}/alert-rules`, {
           name: form.name, metric: form.metric.trim(), comparison: form.comparison, threshold: Number(form.threshold), durationSeconds: Number(form.durationSeconds),
