@@ -3,10 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
 import type { TestPanel } from '@mpanel/sdk/testing';
-import { API, agentDir, agentProcess, createToken, patchConfig, restartPanel, runCli, startPanel, until, type AgentProcess } from './helpers.js';
+import { API, agentDir, agentProcess, createToken, patchConfig, runCli, startPanel, until, type AgentProcess } from './helpers.js';
 
 let t: TestPanel;
-let restarted: { panel: any; close(): Promise<void> } | null = null;
 const agents: AgentProcess[] = [];
 
 beforeAll(async () => {
@@ -14,7 +13,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const a of agents) await a.stop();
-  await restarted?.close();
   await t?.close();
 });
 
@@ -84,7 +82,7 @@ it('reports samples; survives a panel restart with every sample stored exactly o
   expect(list.body.items.find((a: any) => a.id === agentId).status).toBe('online');
 
   // Kill the panel; the agent keeps collecting into its buffer.
-  await t.panel.close();
+  await t.stop();
   const stateFile = path.join(dir, 'data', agentId, 'state.json');
   const acked = JSON.parse(fs.readFileSync(stateFile, 'utf8')).ackedSeq as number;
   await until('samples buffered while the panel is down', () => {
@@ -94,7 +92,7 @@ it('reports samples; survives a panel restart with every sample stored exactly o
   });
   expect(agent.child!.exitCode).toBeNull();
 
-  restarted = await restartPanel(t);
+  await t.start(); // same database, data directory and port
   // Every sample the agent collected reaches the panel: the buffer drains to zero pending.
   await until('the buffer to drain after the restart', () => {
     const st = JSON.parse(fs.readFileSync(stateFile, 'utf8'));

@@ -14,30 +14,6 @@ export function startPanel(settings: Record<string, unknown> = {}, config: Recor
   return createTestPanel({ plugins: [pluginDir], settings: { monitoring: { defaultIntervalMs: 200, alertEvaluationMs: 200, ...settings } }, config });
 }
 
-/**
- * A second panel process-object on the same database, data directory (master
- * key) and port as `t` — a restart. `t.panel` must be closed first.
- */
-export async function restartPanel(t: TestPanel): Promise<{ panel: any; close(): Promise<void> }> {
-  const core: any = await import('@mpanel/core' as string);
-  const old = t.panel.kernel.config;
-  const port = Number(new URL(t.url).port);
-  const config = core.loadConfig({}, { port, host: '127.0.0.1', dataDir: old.dataDir, databaseUrl: old.databaseUrl, smtpUrl: old.smtpUrl, logLevel: process.env.MPANEL_TEST_LOG ?? 'silent', shutdownGraceSeconds: 1 });
-  const panel = await core.Panel.create(config);
-  // The old listener is gone; the port may linger briefly in the kernel.
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await panel.listen(port, '127.0.0.1');
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(100);
-    }
-  }
-  return { panel, close: () => panel.close() };
-}
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` until it returns a truthy value (bounded). */

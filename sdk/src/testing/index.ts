@@ -63,6 +63,9 @@ export interface TestPanel {
    * existing clients keep working. For "the panel went away and came back" tests.
    */
   restart(): Promise<void>;
+  /** The two halves of restart(), for tests that need the panel to stay away a while (e.g. agents buffering). */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   /** Stops the panel and drops the test database. */
   close(): Promise<void>;
 }
@@ -152,12 +155,26 @@ export async function createTestPanel(options: TestPanelOptions = {}): Promise<T
         }
       },
       panel,
-      restart: async () => {
-        await panel.close();
+      stop: () => panel.close(),
+      start: async () => {
         // Plugins installed above are recorded in the database and come back on their own.
         panel = await core.Panel.create(config);
-        await panel.listen(port, '127.0.0.1');
         testPanel.panel = panel;
+        // The old listener is gone, but the kernel may hold the port a moment longer.
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          try {
+            await panel.listen(port, '127.0.0.1');
+            return;
+          } catch (err) {
+            if (Date.now() > deadline) throw err;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      },
+      restart: async () => {
+        await testPanel.stop();
+        await testPanel.start();
       },
       close: async () => {
         await panel.close();
