@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TestPanel } from '@mpanel/sdk/testing';
-import { startTestSmtp, type TestSmtp } from '../../../core/test/helpers/smtp.js';
+import { startTestSmtp, type TestSmtp } from '../../../test/support/smtp.js';
 import { API, agentDir, agentProcess, createToken, patchConfig, runCli, startPanel, until, type AgentProcess } from './helpers.js';
 
 let t: TestPanel;
