@@ -3,6 +3,7 @@ import { S, UUID, rows } from '../db.js';
 import { sameHash } from './credentials.js';
 import { LayoutRegistry } from './layouts.js';
 import { SampleWriter, type SampleRow } from './sample-writer.js';
+import { storeLogBatch } from './log-writer.js';
 import type { MonitoringSettings } from '../settings.js';
 
 /** Who a connected agent is (what authenticate() returns). */
@@ -104,7 +105,7 @@ export class AgentHub {
     socket.on('command-event', (data) => this.hooks.onCommandEvent?.(me.agentId, data));
     socket.on('logs', async (data, ack) => {
       try {
-        ack?.(await this.storeLogs(me, data));
+        ack?.(await storeLogBatch(this.ctx, me.agentId, data));
       } catch (err) {
         this.ctx.log.warn({ err, agent: me.agentId }, 'storing log lines failed');
         ack?.({ ok: false, error: 'store-failed' });
@@ -147,19 +148,6 @@ export class AgentHub {
     const last = samples[samples.length - 1]!;
     this.hooks.onSnapshot?.(me.agentId, last.ts, resolved.get(last.l)!.names, last.v);
     return { ok: true, upTo: Math.max(...samples.map((s) => s.seq)), stored: out.length };
-  }
-
-  private async storeLogs(me: AgentIdentity, data: unknown): Promise<{ ok: boolean; error?: string }> {
-    const d = data as { file?: unknown; lines?: unknown };
-    if (typeof d?.file !== 'string' || d.file.length > 300 || !Array.isArray(d.lines) || d.lines.length > 2000) return { ok: false, error: 'invalid-batch' };
-    const lines = (d.lines as Array<{ ts?: unknown; line?: unknown }>).filter((l) => typeof l?.line === 'string' && Number.isFinite(l.ts));
-    if (lines.length) {
-      await rows(this.ctx.db.em(),
-        `insert into ${S}.log_line (agent_id, file, ts, line)
-         select ?, ?, to_timestamp((r->>0)::float8 / 1000), r->>1 from jsonb_array_elements(?::jsonb) as r`,
-        [me.agentId, d.file, JSON.stringify(lines.map((l) => [l.ts, (l.line as string).replace(/\u0000/g, '').slice(0, 8192)]))]);
-    }
-    return { ok: true };
   }
 
   /** Tells a connected agent its new settings. */

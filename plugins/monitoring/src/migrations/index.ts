@@ -1,4 +1,5 @@
 import { monitoring } from './0001-monitoring.js';
+import { cluster } from './0002-cluster.js';
 
 /** In order; never edit a released migration, add a new one. */
-export const migrations = [monitoring];
+export const migrations = [monitoring, cluster];
