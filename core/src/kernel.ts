@@ -13,6 +13,7 @@ import type { PanelMetrics } from './http/metrics.js';
 import type { SystemState } from './system/state.js';
 import type { RealtimeHub } from './events/realtime.js';
 import type { ClusterBus } from './cluster/cluster-bus.js';
+import type { PluginChannels } from './cluster/plugin-channels.js';
 
 /**
  * The kernel's singletons, handed to each core module's `register…` function.
@@ -35,6 +36,8 @@ export interface Kernel {
   state: SystemState;
   /** LISTEN/NOTIFY between panel processes sharing one PostgreSQL (inactive on the embedded database). */
   cluster: ClusterBus;
+  /** Plugin messages over `cluster` (`ctx.cluster`). */
+  pluginChannels: PluginChannels;
   /** Plugin-owned socket.io namespaces. */
   realtime: RealtimeHub;
   /** Master key for secrets at rest (see system/secret-key.ts); derive sub-keys, never use it directly. */

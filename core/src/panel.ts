@@ -17,6 +17,7 @@ import { EventBus } from './events/bus.js';
 import { SocketGateway } from './events/socket-gateway.js';
 import { RealtimeHub } from './events/realtime.js';
 import { ClusterBus } from './cluster/cluster-bus.js';
+import { PluginChannels } from './cluster/plugin-channels.js';
 import { CredentialAuthenticator } from './auth/authenticator.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { defineLoginHooks, type LoginHooks } from './auth/login-hooks.js';
@@ -117,6 +118,7 @@ export class Panel {
       afterCommit: () => void events.drain(),
       onHandlerError: (owner, error) => host?.recordError(owner, 'route', error),
     });
+    const cluster = new ClusterBus(kind === 'postgresql' ? config.databaseUrl : undefined, log.child({ component: 'cluster' }));
     const kernel: Kernel = {
       config,
       orm,
@@ -139,7 +141,8 @@ export class Panel {
       state: new SystemState(),
       masterKey: loadMasterKey(config.dataDir, config.secretKey),
       realtime: new RealtimeHub(log.child({ component: 'realtime' })),
-      cluster: new ClusterBus(kind === 'postgresql' ? config.databaseUrl : undefined, log.child({ component: 'cluster' })),
+      cluster,
+      pluginChannels: new PluginChannels(cluster, log.child({ component: 'cluster' })),
       systemEm,
       now,
     };

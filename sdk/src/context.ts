@@ -194,6 +194,23 @@ export interface RealtimeNamespaceSpec<Identity> {
   onConnection(socket: RealtimeSocket<Identity>): void | Promise<void>;
 }
 
+/** `ctx.cluster`: see {@link PluginContext.cluster}. */
+export interface ClusterChannel {
+  /** This process's id (new on every start); handlers get the sender's. */
+  readonly nodeId: string;
+  /** Whether other panel processes can exist (PostgreSQL). False on the embedded database. */
+  readonly shared: boolean;
+  /**
+   * Sends `payload` to this plugin's `on(topic)` handlers in every other
+   * process. `topic`: lowercase letters, digits, dots and dashes. `payload`:
+   * JSON, at most 1 MiB serialised (throws otherwise); large ones travel in
+   * fragments, so keep frequent messages small. Returns at once.
+   */
+  send(topic: string, payload: unknown): void;
+  /** Handles `topic` messages from the other processes. Errors are logged. Undone on disable. */
+  on(topic: string, handler: (payload: unknown, from: string) => void | Promise<void>): Disposer;
+}
+
 /** Removes a registration again (all are also undone on disable). */
 export type Disposer = () => void;
 
@@ -283,6 +300,21 @@ export interface PluginContext<Settings = Record<string, unknown>> {
      */
     namespace<Identity>(name: string, spec: RealtimeNamespaceSpec<Identity>): Disposer;
   };
+
+  /**
+   * Messages between this plugin's instances in the panel processes that
+   * share one PostgreSQL database (several processes behind a load
+   * balancer). Each process has its own sockets, timers and caches: a route
+   * served by one process that must reach a socket connected to another (a
+   * server agent, a browser's live view) sends a message here. Delivered
+   * through PostgreSQL LISTEN/NOTIFY: to every *other* process, in order per
+   * sender, at most once, and not transactional — a process that is down or
+   * reconnecting misses it. Keep state that must survive in the database and
+   * use messages to nudge. On the embedded database there is one process:
+   * `shared` is false and `send` delivers nothing.
+   * @since 0.1.1
+   */
+  cluster: ClusterChannel;
 
   mail: {
     /** Sends an e-mail through the panel's mailer. Needs the `mail:send` capability. */

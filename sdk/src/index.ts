@@ -6,7 +6,7 @@ export { definePlugin, isPluginDefinition, PLUGIN_BRAND, type PluginDefinition, 
 export type {
   PluginContext, PluginRoute, PluginRequest, PluginActor, PluginEntityManager, PluginLogger, PluginEvent, PluginMigration,
   MigrationDb, EventOptions, JobHandle, Disposer, JsonSchema, PluginHook, TenantInfo, UserInfo, UserAccess,
-  RealtimeHandshake, RealtimeSocket, RealtimeNamespaceSpec,
+  RealtimeHandshake, RealtimeSocket, RealtimeNamespaceSpec, ClusterChannel,
 } from './context.js';
 export { manifestSchema, KNOWN_CAPABILITIES, type PluginManifest, type PluginContributions } from './manifest.js';
 export { ProblemError, isProblemError, PROBLEM_BRAND, type ProblemOptions } from './problem.js';

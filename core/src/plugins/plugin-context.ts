@@ -274,6 +274,18 @@ export function createPluginContext(k: Kernel, state: PluginRuntimeState, regs: 
       },
     },
 
+    cluster: {
+      nodeId: k.pluginChannels.nodeId,
+      shared: k.pluginChannels.shared,
+      send(topic, payload) {
+        if (lifetime.signal.aborted) return; // a disabled plugin's leftover timers must not talk for it
+        k.pluginChannels.send(id, topic, payload);
+      },
+      on(topic, handler) {
+        return regs.add(`cluster topic ${topic}`, k.pluginChannels.on(id, topic, handler));
+      },
+    },
+
     mail: {
       async send(message) {
         if (!state.capabilities.includes('mail:send')) throw new Error(`plugin ${id} was not granted the capability "mail:send"`);

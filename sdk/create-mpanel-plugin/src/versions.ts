@@ -5,8 +5,8 @@
  * pins fails CI instead of producing plugins that don't install.
  */
 export const PINNED_VERSIONS = {
-  sdk: '0.1.0',
-  core: '0.1.0',
+  sdk: '0.1.1',
+  core: '0.1.1',
   typescript: '6.0.3',
   vitest: '4.1.12',
   typesNode: '^20.19.0',

@@ -21,6 +21,15 @@ export class TestClient {
     this.cookies.set(name, value);
   }
 
+  /** A client for another panel process (same database) holding this one's session, CSRF token and bearer token. */
+  against(baseUrl: string): TestClient {
+    const c = new TestClient(baseUrl);
+    c.cookies = new Map(this.cookies);
+    c.csrf = this.csrf;
+    c.bearer = this.bearer;
+    return c;
+  }
+
   clearCookies(): void {
     this.cookies.clear();
     this.csrf = null;

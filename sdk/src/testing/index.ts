@@ -66,7 +66,24 @@ export interface TestPanel {
   /** The two halves of restart(), for tests that need the panel to stay away a while (e.g. agents buffering). */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * Starts a second panel process's worth of core on the same database and
+   * data directory (another port), as behind a load balancer: for plugins
+   * that use `ctx.cluster`. Stopped by close() if you don't stop it first.
+   */
+  startPeer(): Promise<TestPeer>;
   /** Stops the panel and drops the test database. */
+  close(): Promise<void>;
+}
+
+/** Another panel process on the test panel's database (see TestPanel.startPeer). */
+export interface TestPeer {
+  url: string;
+  /** The same user's session as `TestPanel.as(role)`, sent to this process. */
+  as(role: BuiltinRoleKey | 'otherCustomer'): TestClient;
+  anonymous(): TestClient;
+  /** The peer's core Panel instance. */
+  panel: any;
   close(): Promise<void>;
 }
 
@@ -137,6 +154,7 @@ export async function createTestPanel(options: TestPanelOptions = {}): Promise<T
       customer: await user('customer', customer, 'customer'),
       otherCustomer: await user('otherCustomer', otherCustomer, 'customer'),
     };
+    const peers = new Set<TestPeer>();
     const testPanel: TestPanel = {
       url,
       databaseUrl,
@@ -176,7 +194,30 @@ export async function createTestPanel(options: TestPanelOptions = {}): Promise<T
         await testPanel.stop();
         await testPanel.start();
       },
+      startPeer: async () => {
+        const peerPanel = await core.Panel.create(config);
+        let peerUrl: string;
+        try {
+          peerUrl = (await peerPanel.listen(0, '127.0.0.1')).url;
+        } catch (err) {
+          await peerPanel.close().catch(() => undefined);
+          throw err;
+        }
+        const peer: TestPeer = {
+          url: peerUrl,
+          panel: peerPanel,
+          as: (role) => users[role].client.against(peerUrl),
+          anonymous: () => new TestClient(peerUrl),
+          close: async () => {
+            peers.delete(peer);
+            await peerPanel.close();
+          },
+        };
+        peers.add(peer);
+        return peer;
+      },
       close: async () => {
+        for (const p of [...peers]) await p.close().catch(() => undefined);
         await panel.close();
         await admin(`drop database if exists "${dbName}" with (force)`);
         fs.rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPanel, type TestPanel } from './helpers/panel.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { writePluginPackage } from './helpers/registry.js';
+import type { TestClient } from './helpers/client.js';
+import { sliceByBytes } from '../src/cluster/cluster-bus.js';
+
+/**
+ * `ctx.cluster`: a plugin's instances in two panel processes on one
+ * PostgreSQL talk to each other. State lives in each setup's closure — both
+ * panels run in this test process and share the plugin's module.
+ */
+const plugin = (id: string) =>
+  writePluginPackage(
+    {
+      name: `mpanel-plugin-${id}`, version: '1.0.0', type: 'module', main: 'index.js',
+      mpanel: { id, displayName: id, sdk: '^0.1.1', permissions: [{ name: `${id}.use`, description: 'use it' }] },
+    },
+    {
+      'index.js': `import { definePlugin } from '@mpanel/sdk';
+export default definePlugin({
+  setup(ctx) {
+    const got = [];
+    ctx.cluster.on('note', (payload, from) => { got.push({ payload, from }); });
+    ctx.routes.add({ method: 'POST', path: '/send', summary: 'send', permission: '${id}.use', audit: '${id}.send',
+      schema: { body: { type: 'object', properties: { topic: { type: 'string' }, payload: {} }, required: ['payload'] } },
+      handler: (req) => { ctx.cluster.send(req.body.topic ?? 'note', req.body.payload); return { nodeId: ctx.cluster.nodeId }; } });
+    ctx.routes.add({ method: 'GET', path: '/got', summary: 'received', permission: '${id}.use',
+      handler: () => ({ got, nodeId: ctx.cluster.nodeId, shared: ctx.cluster.shared }) });
+    ctx.routes.add({ method: 'GET', path: '/refusals', summary: 'what send refuses', permission: '${id}.use',
+      handler: () => {
+        const out = {};
+        const attempt = (name, fn) => { try { fn(); out[name] = 'sent'; } catch (e) { out[name] = e.constructor.name + ': ' + e.message; } };
+        attempt('topic', () => ctx.cluster.send('Bad Topic!', 1));
+        attempt('undefined', () => ctx.cluster.send('note', undefined));
+        attempt('bigint', () => ctx.cluster.send('note', { n: 1n }));
+        attempt('oversize', () => ctx.cluster.send('note', 'x'.repeat(1024 * 1024 + 1)));
+        attempt('onTopic', () => ctx.cluster.on('', () => {}));
+        return out;
+      } });
+  },
+});
+`,
+    },
+  );
+
+const RELAY = plugin('relay');
+const OTHER = plugin('other');
+
+async function until<T>(fn: () => Promise<T | undefined | false>, what: string, ms = 8000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+type Got = { got: Array<{ payload: unknown; from: string }>; nodeId: string; shared: boolean };
+
+describe('ctx.cluster between two panel processes on one PostgreSQL', () => {
+  let db: TestDatabase;
+  let a: TestPanel;
+  let b: TestPanel;
+  let ownerA: TestClient;
+  let ownerB: TestClient;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    a = await startTestPanel({ db, plugins: [RELAY, OTHER] });
+    ownerA = await a.owner();
+    b = await startTestPanel({ db, plugins: [RELAY, OTHER] });
+    ownerB = await b.owner();
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await db?.drop();
+  });
+
+  const got = async (c: TestClient, id = 'relay') => (await c.get(`/api/v1/p/${id}/got`)).body as Got;
+
+  it('a message sent on one process reaches the plugin on the other, tagged with the sender, and not the sender itself', async () => {
+    const sent = await ownerA.post('/api/v1/p/relay/send', { payload: { hello: 'B' } });
+    expect(sent.status).toBe(200);
+    const onB = await until(async () => (await got(ownerB)).got.find((g) => (g.payload as { hello?: string }).hello === 'B'), 'B to hear A');
+    expect(onB.from).toBe(sent.body.nodeId);
+    const b0 = await got(ownerB);
+    expect(b0.nodeId).not.toBe(sent.body.nodeId);
+    expect(b0.shared).toBe(true);
+    // A never hears itself; the other plugin never hears relay's topic.
+    await ownerB.post('/api/v1/p/relay/send', { payload: { marker: 'round trip' } });
+    await until(async () => (await got(ownerA)).got.some((g) => (g.payload as { marker?: string }).marker === 'round trip'), 'A to hear B');
+    expect((await got(ownerA)).got.some((g) => (g.payload as { hello?: string }).hello === 'B')).toBe(false);
+    expect((await got(ownerB, 'other')).got).toEqual([]);
+    expect((await got(ownerA, 'other')).got).toEqual([]);
+  });
+
+  it('messages larger than one notification arrive whole, byte for byte, and in the order sent', async () => {
+    // Multi-byte characters, quotes, newlines and a surrogate pair at every slice boundary candidate.
+    const big = { text: 'ü"\n😀\\'.repeat(40_000), n: 1 };
+    const payloads = [big, { small: 2 }, { ...big, n: 3 }, { small: 4 }];
+    for (const payload of payloads) expect((await ownerA.post('/api/v1/p/relay/send', { topic: 'note', payload })).status).toBe(200);
+    const arrived = await until(async () => {
+      const list = (await got(ownerB)).got.map((g) => g.payload as { n?: number; small?: number; text?: string });
+      const mine = list.filter((p) => p.n !== undefined || p.small !== undefined);
+      return mine.length >= 4 ? mine : undefined;
+    }, 'the four messages on B');
+    expect(arrived.map((p) => p.n ?? p.small)).toEqual([1, 2, 3, 4]);
+    expect(arrived[0]).toEqual(big);
+    expect(arrived[2]).toEqual({ ...big, n: 3 });
+  });
+
+  it('refuses bad topics, non-JSON and oversized payloads in the plugin’s call', async () => {
+    const r = (await ownerA.get('/api/v1/p/relay/refusals')).body as Record<string, string>;
+    expect(r.topic).toMatch(/^TypeError: cluster topic "Bad Topic!" must be/);
+    expect(r.undefined).toMatch(/^TypeError: .*needs a JSON payload/);
+    expect(r.bigint).toMatch(/^TypeError: .*BigInt/);
+    expect(r.oversize).toMatch(/^RangeError: cluster message of \d+ bytes is over the limit of 1048576/);
+    expect(r.onTopic).toMatch(/^TypeError: cluster topic/);
+  });
+
+  it('disabling the plugin on a process removes its handlers there', async () => {
+    const regs = (await ownerB.get('/api/v1/plugins/relay')).body.registrations as string[];
+    expect(regs).toContain('cluster topic note');
+    const before = (await got(ownerA, 'other')).got.length;
+    // Disabled through B's host only: cluster-wide plugin lifecycle is not what this test is about.
+    await b.panel.plugins.disable('relay');
+    expect(b.panel.kernel.pluginChannels['handlers'].has('relay\u0000note')).toBe(false);
+    expect(b.panel.kernel.pluginChannels['handlers'].has('other\u0000note')).toBe(true);
+    // The other plugin on A still hears B.
+    await ownerB.post('/api/v1/p/other/send', { payload: { after: 'disable' } });
+    await until(async () => (await got(ownerA, 'other')).got.length > before, 'A’s other plugin to hear B');
+  });
+});
+
+describe('sliceByBytes', () => {
+  it('keeps every slice within the byte limit, never splits a character, and loses nothing', () => {
+    const text = 'aé😀"\\\n'.repeat(5000);
+    for (const limit of [7, 100, 7700]) {
+      const slices = sliceByBytes(text, limit);
+      expect(slices.join('')).toBe(text);
+      for (const s of slices) {
+        expect(Buffer.byteLength(s)).toBeLessThanOrEqual(limit);
+        expect(s.length).toBeGreaterThan(0);
+        // A lone half of a surrogate pair would come back from UTF-8 as U+FFFD.
+        expect(Buffer.from(s).toString('utf8')).toBe(s);
+      }
+    }
+  });
+});
