@@ -33,8 +33,8 @@ export class CommandService {
 
   async run(req: PluginRequest<any, any, any>, agent: Row, name: string, timeoutMs: number): Promise<Row> {
     if (agent.revoked_at) throw new ProblemError('agent-revoked', 'The agent is revoked', { status: 409 });
-    const socket = this.hub.socketOf(agent.id);
-    if (!socket) throw new ProblemError('agent-offline', 'The agent is not connected to this panel', { status: 409 });
+    // `online` is kept by whichever panel process holds the agent's connection.
+    if (!agent.online) throw new ProblemError('agent-offline', 'The agent is not connected to the panel', { status: 409 });
     const reported: string[] = Array.isArray(agent.commands) ? agent.commands : [];
     if (!reported.includes(name)) {
       throw new ProblemError('command-not-allowed', `"${name}" is not in the agent's allowlist (${reported.join(', ') || 'empty'}); add it to the agent's configuration`, { status: 422, extensions: { allowed: reported } });
@@ -47,7 +47,7 @@ export class CommandService {
     const request = { id, agentId: agent.id as string, name, issuedAt, expiresAt: issuedAt + REQUEST_VALID_MS, timeoutMs };
     const signed = { ...request, sig: this.keys.sign(request) };
     // Sent after commit, so the agent's first output always finds the row.
-    req.afterCommit(() => socket.emit('command', signed));
+    req.afterCommit(() => this.hub.send(agent.id, 'command', signed));
     return row!;
   }
 

@@ -56,10 +56,22 @@ export class AgentHub {
       authenticate: (h) => this.authenticate(h.auth),
       onConnection: (socket) => this.onConnection(socket),
     });
+    // With several panel processes an agent is connected to one of them; the others reach it through these.
+    this.ctx.cluster.on('agent.emit', (m) => {
+      const { agentId, event, data } = m as { agentId: string; event: string; data: unknown };
+      this.sockets.get(agentId)?.emit(event, data);
+    });
+    this.ctx.cluster.on('agent.disconnect', (m) => this.dropLocal((m as { agentId: string }).agentId));
+    this.ctx.cluster.on('agent.connected', (m) => {
+      // The agent reconnected to another process: a connection still open here is stale.
+      const agentId = (m as { agentId: string }).agentId;
+      this.sockets.get(agentId)?.disconnect();
+    });
   }
 
-  socketOf(agentId: string): RealtimeSocket<AgentIdentity> | undefined {
-    return this.sockets.get(agentId);
+  /** Whether the agent's connection is on this process. */
+  isLocal(agentId: string): boolean {
+    return this.sockets.has(agentId);
   }
 
   connectedIds(): string[] {
@@ -112,13 +124,19 @@ export class AgentHub {
       }
     });
     await this.setOnline(me, true);
+    this.ctx.cluster.send('agent.connected', { agentId: me.agentId });
   }
 
   private async setOnline(me: AgentIdentity, online: boolean): Promise<void> {
-    await rows(this.ctx.db.em(),
-      online ? `update ${S}.agent set online = true, connected_at = now(), last_seen_at = now() where id = ?` : `update ${S}.agent set online = false, last_seen_at = now() where id = ?`,
-      [me.agentId]);
-    this.hooks.onStatus?.(me, online);
+    const node = this.ctx.cluster.nodeId;
+    // Offline only if the connection that went away was the agent's current one: it may already be
+    // connected to another process, which recorded itself in connected_node.
+    const changed = await rows(this.ctx.db.em(),
+      online
+        ? `update ${S}.agent set online = true, connected_node = ?, connected_at = now(), last_seen_at = now() where id = ? returning id`
+        : `update ${S}.agent set online = false, connected_node = null, last_seen_at = now() where id = ? and connected_node = ? returning id`,
+      online ? [node, me.agentId] : [me.agentId, node]);
+    if (changed.length) this.hooks.onStatus?.(me, online);
   }
 
   /** Validates and stores one batch; the answer is the acknowledgement. */
@@ -150,12 +168,30 @@ export class AgentHub {
     return { ok: true, upTo: Math.max(...samples.map((s) => s.seq)), stored: out.length };
   }
 
-  /** Tells a connected agent its new settings. */
-  push(agentId: string, config: { intervalMs?: number }): void {
-    this.sockets.get(agentId)?.emit('config', config);
+  /**
+   * Sends an event to the agent wherever it is connected: directly when its
+   * connection is on this process, otherwise through the other processes.
+   * Best effort: an agent that is offline misses it (and gets the current
+   * settings in its next hello anyway).
+   */
+  send(agentId: string, event: string, data: unknown): void {
+    const local = this.sockets.get(agentId);
+    if (local) local.emit(event, data);
+    else this.ctx.cluster.send('agent.emit', { agentId, event, data });
   }
 
+  /** Tells a connected agent its new settings. */
+  push(agentId: string, config: { intervalMs?: number }): void {
+    this.send(agentId, 'config', config);
+  }
+
+  /** Drops the agent's connection on whichever process holds it (after a revoke). */
   disconnect(agentId: string): void {
+    this.dropLocal(agentId);
+    this.ctx.cluster.send('agent.disconnect', { agentId });
+  }
+
+  private dropLocal(agentId: string): void {
     this.sockets.get(agentId)?.disconnect();
     this.layouts.forget(agentId);
   }

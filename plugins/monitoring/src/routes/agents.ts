@@ -70,7 +70,7 @@ export function registerAgentRoutes(ctx: PluginContext<MonitoringSettings>, hub:
       const a = await visibleAgent(req, req.params.id);
       assertCan(req, 'monitoring.manage', a.tenant_path);
       if (a.revoked_at) throw new ProblemError('agent-revoked', 'The agent is revoked already', { status: 409 });
-      const [u] = await rows(req.em, `update ${S}.agent set revoked_at = now(), online = false where id = ? returning *`, [a.id]);
+      const [u] = await rows(req.em, `update ${S}.agent set revoked_at = now(), online = false, connected_node = null where id = ? returning *`, [a.id]);
       req.audit.target = `monitoring-agent:${a.id}`;
       req.audit.tenantId = a.tenant_id;
       req.audit.tenantPath = a.tenant_path;
