@@ -171,6 +171,8 @@ export class Panel {
     registerAuditRoutes(kernel);
     host = new PluginHost(kernel);
     panel.plugins = host;
+    // A plugin installed, enabled, disabled, upgraded, uninstalled or re-configured through another process.
+    kernel.cluster.on((message) => (message.kind === 'plugins.changed' ? host.follow(message.id) : undefined));
     registerPluginRoutes(kernel, host);
     registerShellSupport(kernel, host);
     await host.boot([...config.pluginPaths, ...(options.plugins ?? [])]);

@@ -150,3 +150,91 @@ describe('sliceByBytes', () => {
     }
   });
 });
+
+const TUNER = writePluginPackage(
+  {
+    name: 'mpanel-plugin-tuner', version: '1.0.0', type: 'module', main: 'index.js',
+    mpanel: {
+      id: 'tuner', displayName: 'Tuner', sdk: '^0.1.1', permissions: [{ name: 'tuner.use', description: 'use it' }],
+      settings: { type: 'object', properties: { greeting: { type: 'string', default: 'hi' } } },
+    },
+  },
+  {
+    'index.js': `import { definePlugin } from '@mpanel/sdk';
+export default definePlugin({
+  setup(ctx) {
+    let heard = null;
+    ctx.settings.onChange((s) => { heard = s.greeting; });
+    ctx.routes.add({ method: 'GET', path: '/hello', summary: 'hello', permission: 'tuner.use',
+      handler: () => ({ greeting: ctx.settings.get().greeting, heard, node: ctx.cluster.nodeId }) });
+  },
+});
+`,
+  },
+);
+
+describe('a plugin change made through one process applies on the others', () => {
+  let db: TestDatabase;
+  let a: TestPanel;
+  let b: TestPanel;
+  let ownerA: TestClient;
+  let ownerB: TestClient;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    a = await startTestPanel({ db, plugins: [TUNER] });
+    ownerA = await a.owner();
+    b = await startTestPanel({ db, plugins: [TUNER] });
+    ownerB = await b.owner();
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await db?.drop();
+  });
+
+  const helloOnB = () => ownerB.get('/api/v1/p/tuner/hello');
+  /** Entries the plugin hosts wrote (the route's own entry is the admin's). */
+  const hostAudits = async (action: string) =>
+    ((await ownerA.get(`/api/v1/audit?action=${action}&limit=100`)).body.items as Array<{ target: string; actorLabel: string }>)
+      .filter((e) => e.target === 'plugin:tuner' && e.actorLabel === 'plugin host').length;
+  /** Waits until B's plugin host has finished what it was told (its operations are serialised). */
+  const settledOnB = () => (b.panel.plugins as unknown as { queue: Promise<unknown> }).queue;
+
+  it('disable and enable on A stop and start the plugin on B, audited once', async () => {
+    expect((await helloOnB()).status).toBe(200);
+    const disables = await hostAudits('plugin.disable');
+    expect((await ownerA.post('/api/v1/plugins/tuner/disable')).status).toBe(200);
+    await until(async () => (await helloOnB()).status === 404 || undefined, 'the route gone on B');
+    expect(b.panel.plugins.isActive('tuner')).toBe(false);
+    await settledOnB();
+    // B followed without writing an audit entry or a state of its own.
+    expect(await hostAudits('plugin.disable')).toBe(disables + 1);
+    expect((await ownerB.get('/api/v1/plugins/tuner')).body.state).toBe('disabled');
+
+    expect((await ownerA.post('/api/v1/plugins/tuner/enable')).status).toBe(200);
+    const back = await until(async () => {
+      const r = await helloOnB();
+      return r.status === 200 ? r : undefined;
+    }, 'the route back on B');
+    expect(back.body.node).toBe(b.panel.kernel.cluster.nodeId);
+    await settledOnB();
+    expect(await hostAudits('plugin.enable')).toBe(1);
+  });
+
+  it('settings changed on A reach the plugin on B and its onChange listener', async () => {
+    expect((await ownerA.request('PUT', '/api/v1/plugins/tuner/settings', { greeting: 'hello from A' })).status).toBe(200);
+    const r = await until(async () => {
+      const res = await helloOnB();
+      return res.body.greeting === 'hello from A' ? res : undefined;
+    }, 'the new settings on B');
+    expect(r.body.heard).toBe('hello from A');
+  });
+
+  it('uninstalling on A removes the plugin on B', async () => {
+    expect((await ownerA.delete('/api/v1/plugins/tuner')).status).toBe(200);
+    await until(async () => (await helloOnB()).status === 404 || undefined, 'the route gone on B');
+    expect(b.panel.plugins.isActive('tuner')).toBe(false);
+    expect((await ownerB.get('/api/v1/plugins/tuner')).status).toBe(404);
+  });
+});

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 export type ClusterMessage =
   | { kind: 'auth.invalidate'; scope: 'all' | 'user' | 'session' | 'token'; id?: string }
   | { kind: 'event.delivered'; id: number }
+  | { kind: 'plugins.changed'; id: string }
   | { kind: 'plugin'; plugin: string; topic: string; payload: unknown };
 
 /** `from` is the sending process's nodeId. */

@@ -84,6 +84,10 @@ export class PluginHost {
   /** Built-in roles' permissions, read once while booting (see grantToBuiltinRoles). */
   private bootGrants: Map<string, Set<string>> | null = null;
   private shuttingDown = false;
+  /** Set while applying another process's change: no audit, no events, no state writes of our own. */
+  private following = false;
+  /** Plugins whose record this process changed; announced to the other processes when the operation ends. */
+  private readonly changed = new Set<string>();
   /** Plugin modules being imported in parallel while booting (activation itself stays in dependency order). */
   private preloaded = new Map<string, Promise<PluginDefinition<any>>>();
 
@@ -94,11 +98,56 @@ export class PluginHost {
     k.events.onSubscriberError((owner, event, error) => void this.recordError(owner, `subscriber of ${event.type}`, error));
   }
 
-  /** Serialises lifecycle operations so two admins can't interleave them. */
+  /**
+   * Serialises lifecycle operations so two admins can't interleave them. When
+   * one ends, the other panel processes on the database are told which
+   * plugins changed (whether it succeeded or not: they re-read the record).
+   */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
+    const run = () => fn().finally(() => this.announceChanges());
+    const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  private announceChanges(): void {
+    for (const id of this.changed) this.k.cluster.send({ kind: 'plugins.changed', id });
+    this.changed.clear();
+  }
+
+  /**
+   * Another panel process changed a plugin (install, enable, disable,
+   * upgrade, uninstall, settings): bring this process in line with the
+   * database. The other process audited and announced the change; this one
+   * only starts, stops or restarts its own copy. A plugin that cannot start
+   * here (e.g. its files are not on this machine) is logged, not marked
+   * failed for everyone.
+   */
+  follow(id: string): Promise<void> {
+    return this.exclusive(async () => {
+      this.following = true;
+      try {
+        const record = await this.find(id);
+        const a = this.active.get(id);
+        if (!record || record.state === 'disabled') {
+          if (a) await this.deactivate(id, record ? 'disable' : 'uninstall');
+          return;
+        }
+        if (record.state !== 'enabled') return; // it failed where it was changed; what runs here keeps running
+        if (a && a.record.version === record.version && a.record.location === record.location) {
+          const settings = validateSettings(record.manifest, record.settings);
+          if (JSON.stringify(settings) !== JSON.stringify(a.state.settings)) await this.applySettings(id, settings);
+          a.record = record;
+          return;
+        }
+        if (a) await this.deactivate(id, 'upgrade');
+        await this.activate(record, 'follow');
+      } catch (err) {
+        this.k.log.error({ err: fromForeignProblem(err) ?? err, plugin: id }, 'could not apply a plugin change made by another panel process; restart this process');
+      } finally {
+        this.following = false;
+      }
+    });
   }
 
   private em(): Em {
@@ -170,7 +219,7 @@ export class PluginHost {
     try {
       for (const record of orderByDependencies(records)) {
         try {
-          await this.activate(record, true);
+          await this.activate(record, 'restart');
         } catch (err) {
           this.k.log.error({ err: fromForeignProblem(err) ?? err, plugin: record.id }, 'plugin failed to start');
         }
@@ -178,6 +227,8 @@ export class PluginHost {
     } finally {
       this.bootGrants = null;
       this.preloaded.clear();
+      // Registering local packages at start is this process's own business, not a change to announce.
+      this.changed.clear();
     }
   }
 
@@ -340,6 +391,7 @@ export class PluginHost {
       if (this.active.has(id)) await this.deactivate(id, 'uninstall');
       if (purge) await purgePluginData(this.em(), id, definition?.migrations ?? null);
       await this.em().execute('delete from plugin where id = ?', [id]);
+      this.changed.add(id);
       if (record.source === 'registry') fs.rmSync(path.join(this.pluginsDir, id), { recursive: true, force: true });
       await this.publish('plugin.uninstalled', { id, purged: purge });
       return { id, purged: purge };
@@ -351,18 +403,23 @@ export class PluginHost {
     const record = await this.get(id);
     const value = validateSettings(record.manifest, settings);
     await this.updateRecord(id, { settings: value });
+    await this.applySettings(id, value);
+    this.announceChanges();
+    return value;
+  }
+
+  /** Hands new settings to the running plugin's onChange listeners. */
+  private async applySettings(id: string, value: Record<string, unknown>): Promise<void> {
     const a = this.active.get(id);
-    if (a) {
-      a.state.settings = value;
-      for (const fn of a.state.settingsListeners) {
-        try {
-          await fn(structuredClone(value));
-        } catch (err) {
-          await this.recordError(id, 'settings listener', err);
-        }
+    if (!a) return;
+    a.state.settings = value;
+    for (const fn of a.state.settingsListeners) {
+      try {
+        await fn(structuredClone(value));
+      } catch (err) {
+        await this.recordError(id, 'settings listener', err);
       }
     }
-    return value;
   }
 
   async close(): Promise<void> {
@@ -415,7 +472,7 @@ export class PluginHost {
    * `restart` = bringing back a plugin that was already enabled (panel start):
    * not a state change, so it is neither audited nor announced again.
    */
-  private async activate(record: PluginRecord, restart = false): Promise<void> {
+  private async activate(record: PluginRecord, mode: 'change' | 'restart' | 'follow' = 'change'): Promise<void> {
     const id = record.id;
     const regs = new Registrations();
     const entities: EntitySchema[] = [];
@@ -451,13 +508,14 @@ export class PluginHost {
       await definition.setup(ctx);
       this.active.set(id, { record, definition, regs, state, entities });
       this.k.authenticator.invalidateAll();
-      if (restart && record.state === 'enabled' && !record.lastError) return;
+      if (mode === 'follow' || (mode === 'restart' && record.state === 'enabled' && !record.lastError)) return;
       await this.updateRecord(id, { state: 'enabled', lastError: null });
       await this.audit('plugin.enable', id, 'success', { version: record.version });
       await this.publish('plugin.enabled', { id, version: record.version });
     } catch (err) {
       await regs.undoAll();
       this.k.authenticator.invalidateAll();
+      if (mode === 'follow') throw err;
       const message = fromForeignProblem(err)?.message ?? (err as Error).message ?? String(err);
       await this.updateRecord(id, { state: 'failed', lastError: errorText(err) }).catch(() => undefined);
       await this.audit('plugin.failed', id, 'failure', { version: record.version, error: message });
@@ -478,7 +536,7 @@ export class PluginHost {
     }
     for (const e of errors) this.k.log.warn({ plugin: id, what: e.what, err: e.error }, 'undoing a plugin registration failed');
     this.k.authenticator.invalidateAll();
-    await this.audit('plugin.disable', id, 'success', { version: a.record.version, undone: errors.length === 0 });
+    if (!this.following) await this.audit('plugin.disable', id, 'success', { version: a.record.version, undone: errors.length === 0 });
   }
 
   private async grantToBuiltinRoles(permission: string, roles: string[]): Promise<void> {
@@ -491,8 +549,8 @@ export class PluginHost {
   }
 
   private async revokeFromBuiltinRoles(permission: string): Promise<void> {
-    // A shutdown is not a disable: the grant stays for the next start.
-    if (this.shuttingDown) return;
+    // A shutdown is not a disable: the grant stays for the next start. A followed change was written where it was made.
+    if (this.shuttingDown || this.following) return;
     await this.em().execute('update role set permissions = permissions - ? where builtin and jsonb_exists(permissions, ?)', [permission, permission]);
   }
 
@@ -521,11 +579,13 @@ export class PluginHost {
        values (?, ?, ?, ?, ?, ?, 'enabled', ?::jsonb, ?::jsonb, ?::jsonb)`,
       [pkg.manifest.id, pkg.name, pkg.version, o.source, o.location, o.integrity, JSON.stringify(pkg.manifest), JSON.stringify(o.capabilities), JSON.stringify(validateSettings(pkg.manifest, {}))],
     );
+    this.changed.add(pkg.manifest.id);
     await this.audit('plugin.install', pkg.manifest.id, 'success', { package: pkg.name, version: pkg.version, source: o.source, capabilities: o.capabilities, integrity: o.integrity });
     return this.get(pkg.manifest.id);
   }
 
   private async updateRecord(id: string, changes: Partial<Pick<PluginRecord, 'version' | 'location' | 'integrity' | 'state' | 'manifest' | 'grantedCapabilities' | 'settings' | 'lastError'>>): Promise<void> {
+    this.changed.add(id);
     const cols: Record<string, [string, unknown]> = {
       version: ['version = ?', changes.version],
       location: ['location = ?', changes.location],
