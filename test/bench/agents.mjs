@@ -11,7 +11,7 @@
  *   parent   orchestrates, measures the panel's RSS/CPU from /proc, runs the baseline
  *   --serve  the panel (core + monitoring plugin) — the process under test
  *   --sim    every simulated agent: socket.io clients sending sample batches
- *   agent    the real `mpanel-agent run` (enrolled through the real token flow), 10 s interval
+ *   agent    the real `mpanel-agent run` via agent/scripts/measure-rss.mjs (own panel, HTTPS), after the load
  *
  * Phases:
  *   steady    BENCH_AGENTS agents (default 2000) each send one snapshot of
@@ -28,8 +28,9 @@
  *             → capacity / baseline ratio
  *   connect   idle agents are added up to BENCH_MAX_AGENTS (default 10000).
  *             → agents connected, panel RSS per connected agent
- *   agent     the real agent at a 10 s interval over BENCH_AGENT_SECONDS (60):
- *             RSS and CPU % of one core from /proc/<pid>.
+ *   agent     the real agent at a 10 s interval over HTTPS, after a 10 s
+ *             warm-up, for BENCH_AGENT_SECONDS (60): RSS (peak) and CPU % of
+ *             one core from /proc/<pid>; the warm-up's peak is reported too.
  *
  * Bounded by a watchdog; stops by itself; always drops its scratch database.
  * Figures go to stdout and test/bench/results/agents-latest.json.
@@ -240,34 +241,6 @@ async function main() {
         [tenantId, tenantPath, JSON.stringify(chunk.map((c) => [c.id, hash(c.credential)]))]);
     }
 
-    // The real agent, enrolled through a real token, from the start (its minute runs alongside the phases).
-    const tokenRes = await (async () => {
-      const tokenSecret = `mpe_${randomBytes(32).toString('base64url')}`;
-      await db.query(`insert into plugin_monitoring.enrollment_token (id, tenant_id, tenant_path, token_hash, label, expires_at) values ($1, $2, $3, $4, 'bench-real', now() + interval '1 hour')`,
-        [randomUUID(), tenantId, tenantPath, hash(tokenSecret)]);
-      return tokenSecret;
-    })();
-    const agentDir = path.join(dataDir, 'real-agent');
-    const cli = path.join(ROOT, 'agent/dist/cli.js');
-    const enrol = spawn(process.execPath, [cli, 'enroll', '--url', url, '--token', tokenRes, '--config', path.join(agentDir, 'config.json'), '--data-dir', path.join(agentDir, 'data')], { stdio: 'inherit' });
-    await new Promise((r) => enrol.on('close', r));
-    const realCfg = JSON.parse(fs.readFileSync(path.join(agentDir, 'config.json'), 'utf8'));
-    await db.query('update plugin_monitoring.agent set interval_ms = 10000 where id = $1', [realCfg.agentId]);
-    // The flags of the shipped systemd unit, so the figure is what a deployed agent uses.
-    const unit = fs.readFileSync(path.join(ROOT, 'agent/mpanel-agent.service'), 'utf8');
-    const nodeFlags = /ExecStart=\S+node((?:\s+--[\w-]+(?:=\S+)?)*)/.exec(unit)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
-    const unitEnv = Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(\S*)$/gm)].map((m) => [m[1], m[2]]));
-    const real = spawn(process.execPath, [...nodeFlags, cli, 'run', '--config', path.join(agentDir, 'config.json')], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, ...unitEnv } });
-    children.push(real);
-    await new Promise((r) => setTimeout(r, 3000)); // let it start, connect and take its first sample
-    const realStart = { ...procStat(real.pid), at: Date.now() };
-    let realRssMax = realStart.rss;
-    const realPoll = setInterval(() => {
-      try {
-        realRssMax = Math.max(realRssMax, procStat(real.pid).rss);
-      } catch { /* exited */ }
-    }, 1000);
-
     const simChild = fork(SELF, ['--sim'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--max-old-space-size=4096'] });
     children.push(simChild);
     await once(simChild);
@@ -353,23 +326,14 @@ async function main() {
     };
     console.log('connect', results.connect);
 
-    // the real agent's minute
-    const left = AGENT_SECONDS * 1000 - (Date.now() - realStart.at);
-    if (left > 0) await new Promise((r) => setTimeout(r, left));
-    clearInterval(realPoll);
-    const realEnd = procStat(real.pid);
-    const realSecs = (Date.now() - realStart.at) / 1000;
-    const realSamples = Number((await db.query('select count(*) as n from plugin_monitoring.sample where agent_id = $1', [realCfg.agentId])).rows[0].n);
-    results.realAgent = {
-      nodeFlags: nodeFlags.join(' '), env: unitEnv, seconds: Math.round(realSecs), intervalMs: 10000, rssMB: mb(realEnd.rss), rssMaxMB: mb(realRssMax),
-      cpuPercentOfOneCore: +(((realEnd.cpuSeconds - realStart.cpuSeconds) / realSecs) * 100).toFixed(3), samplesStored: realSamples,
-    };
-    console.log('real agent', results.realAgent);
-
     simChild.send({ cmd: 'close' });
-    real.kill('SIGTERM');
     panel.send({ cmd: 'close' });
     await new Promise((r) => setTimeout(r, 1500));
+
+    // The real agent, alone on the machine after the load phases: agent/scripts/measure-rss.mjs
+    // (its own panel, enrolment through a real token, the systemd unit's flags, HTTPS as in production).
+    results.realAgent = await measureRealAgent();
+    console.log('real agent', results.realAgent);
 
     const targets = [
       ['readings stored/s (steady, offered load)', results.steady.readingsPerSecond, '≥ 100000', results.steady.readingsPerSecond >= 100000],
@@ -377,7 +341,8 @@ async function main() {
       ['p99 ack latency ms (steady)', results.steady.ackP99ms, '< 100', results.steady.ackP99ms < 100],
       ['agents connected', results.connect.connected, `≥ 10000`, results.connect.connected >= 10000],
       ['panel RSS per agent KB', results.connect.panelRssPerAgentKB, '(reported)', true],
-      ['real agent RSS MB', results.realAgent.rssMaxMB, '< 45', results.realAgent.rssMaxMB < 45],
+      ['real agent RSS MB (peak, after warm-up)', results.realAgent.rssMaxMB, '< 45', results.realAgent.rssMaxMB < 45],
+      ['real agent RSS MB (warm-up peak)', results.realAgent.warmupMaxMB, '(reported)', true],
       ['real agent CPU % of a core', results.realAgent.cpuPercentOfOneCore, '< 0.1', results.realAgent.cpuPercentOfOneCore < 0.1],
       ['capacity / direct-INSERT baseline', results.capacity.ratioToBaseline, '(ratio)', true],
     ];
@@ -389,6 +354,17 @@ async function main() {
   } finally {
     await cleanup();
   }
+}
+
+/** Runs agent/scripts/measure-rss.mjs over HTTPS and returns its figures (its last JSON line). */
+async function measureRealAgent() {
+  const child = spawn(process.execPath, [path.join(ROOT, 'agent/scripts/measure-rss.mjs'), String(AGENT_SECONDS), '--tls'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const code = await new Promise((r) => child.on('close', r));
+  const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (code !== 0 || !line) throw new Error(`measure-rss failed (exit ${code}): ${out}`);
+  return JSON.parse(line);
 }
 
 if (process.argv[2] === '--serve') serve().catch((err) => {

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import { io } from './sio.js';
+import { settleAfterStartup } from '../memory.js';
 import type { DiskBuffer, BufferedSample } from '../buffer/disk-buffer.js';
 import type { LayoutStore } from '../buffer/layouts.js';
 import type { Logger } from '../log.js';
@@ -112,6 +113,7 @@ export class PanelLink {
     }
     this.connected = true;
     this.o.log.info('connected to the panel');
+    settleAfterStartup();
     this.o.onStatus?.('connected');
     this.pump();
   }
