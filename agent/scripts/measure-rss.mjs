@@ -9,7 +9,7 @@
 //   --tls: the agent talks to the panel over HTTPS/WSS (as in production)
 //   through a TLS-terminating proxy with a throw-away certificate that the
 //   agent trusts via NODE_EXTRA_CA_CERTS.
-//   MEASURE_CLI=path/to/cli.js, MEASURE_ENV='UV_THREADPOOL_SIZE=1 …' to vary.
+//   MEASURE_CLI=path/to/cli.cjs, MEASURE_ENV='UV_THREADPOOL_SIZE=1 …' to vary.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +32,7 @@ const argv = all;
 const unit = fs.readFileSync(path.join(ROOT, 'agent/mpanel-agent.service'), 'utf8');
 const unitFlags = /ExecStart=\S+node((?:\s+--[\w-]+(?:=\S+)?)*)/.exec(unit)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
 const flags = dd >= 0 ? argv.slice(dd + 1) : unitFlags;
-const cli = process.env.MEASURE_CLI ?? path.join(ROOT, 'agent/dist/cli.js');
+const cli = process.env.MEASURE_CLI ?? path.join(ROOT, 'agent/dist/cli.cjs');
 const unitEnv = Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(\S*)$/gm)].map((m) => [m[1], m[2]]));
 const extraEnv = process.env.MEASURE_ENV !== undefined ? Object.fromEntries(process.env.MEASURE_ENV.split(/\s+/).filter(Boolean).map((kv) => kv.split('='))) : unitEnv;
 

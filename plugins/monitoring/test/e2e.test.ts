@@ -1,6 +1,6 @@
 // The monitoring UI module in a real browser (Debian's Chromium driven by
 // playwright-core) against the built web shell, with a REAL agent process
-// (agent/dist/cli.js) enrolled and reporting every second: the owner logs in,
+// (agent/dist/cli.cjs) enrolled and reporting every second: the owner logs in,
 // sees the fleet-health widget, opens Monitoring from the menu, sees the agent
 // online, watches its charts update live, runs an allowlisted command and
 // reads its output live, creates an alert rule that fires and sees it in the

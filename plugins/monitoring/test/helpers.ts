@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createTestPanel, type TestPanel } from '@mpanel/sdk/testing';
 
 export const pluginDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const agentCli = path.resolve(pluginDir, '../../agent/dist/cli.js');
+export const agentCli = path.resolve(pluginDir, '../../agent/dist/cli.cjs');
 export const API = '/api/v1/p/monitoring';
 
 /** Boots a real panel with the monitoring plugin (fast intervals so tests don't wait). */
@@ -47,7 +47,7 @@ export interface AgentProcess {
   stop(): Promise<void>;
 }
 
-/** Runs the real agent CLI (`node agent/dist/cli.js …`). */
+/** Runs the real agent CLI (`node agent/dist/cli.cjs …`). */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [agentCli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
