@@ -21,7 +21,7 @@ const replace = {
 // CommonJS, not ESM: Node's ESM loader alone costs ~1.3 MB of resident memory
 // (its own internal modules, measured here: 44.9 vs 43.6 MB for the same code).
 const out = path.join(root, 'dist/cli.cjs');
-const SHEBANG_FLAGS = '--max-semi-space-size=1 --max-old-space-size=24 --lite-mode --expose-gc';
+const SHEBANG_FLAGS = '--max-semi-space-size=1 --max-old-space-size=24 --lite-mode --no-expose-wasm --expose-gc';
 const result = await build({
   entryPoints: [path.join(root, 'src/cli.ts')],
   outfile: out,

@@ -72,7 +72,7 @@ try {
   const tok = await t.as('admin').post('/api/v1/p/monitoring/enrollment-tokens', { label: 'rss' });
   const config = path.join(dir, 'config.json');
   // Async: the panel runs in this process.
-  const e = spawn(process.execPath, [cli, 'enroll', '--url', panelUrl, '--token', tok.body.token, '--config', config, '--data-dir', path.join(dir, 'data')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...agentEnv } });
+  const e = spawn(process.execPath, [...flags, cli, 'enroll', '--url', panelUrl, '--token', tok.body.token, '--config', config, '--data-dir', path.join(dir, 'data')], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...agentEnv } });
   let err = '';
   e.stderr.on('data', (d) => (err += d));
   const code = await new Promise((r) => e.on('close', r));

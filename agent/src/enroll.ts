@@ -2,6 +2,7 @@ import os from 'node:os';
 import { readConfig, writeConfig, DEFAULT_DATA_DIR, type AgentConfig } from './config.js';
 import { fingerprint, panelKey } from './commands/signature.js';
 import { AGENT_VERSION } from './version.js';
+import { postJson } from './http-post.js';
 
 export interface EnrollOptions {
   url: string;
@@ -20,13 +21,9 @@ export interface EnrollOptions {
 export async function enroll(o: EnrollOptions): Promise<AgentConfig> {
   const url = o.url.replace(/\/+$/, '');
   if (!/^https?:\/\//.test(url)) throw new Error('--url must be the panel\'s http(s) address');
-  const res = await fetch(`${url}/api/v1/p/monitoring/enroll`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: o.token, hostname: o.name ?? os.hostname(), platform: `${os.platform()} ${os.release()}`, arch: os.arch(), agentVersion: AGENT_VERSION }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
+  const res = await postJson(`${url}/api/v1/p/monitoring/enroll`,
+    { token: o.token, hostname: o.name ?? os.hostname(), platform: `${os.platform()} ${os.release()}`, arch: os.arch(), agentVersion: AGENT_VERSION }, 30_000);
+  const text = res.text;
   let body: Record<string, any> = {};
   try {
     body = JSON.parse(text);

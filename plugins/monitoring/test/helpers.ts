@@ -7,6 +7,11 @@ import { createTestPanel, type TestPanel } from '@mpanel/sdk/testing';
 
 export const pluginDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const agentCli = path.resolve(pluginDir, '../../agent/dist/cli.cjs');
+/** The node flags of the shipped systemd unit: the tests run the agent as it is deployed. */
+export const agentNodeFlags = (() => {
+  const unit = fs.readFileSync(path.resolve(pluginDir, '../../agent/mpanel-agent.service'), 'utf8');
+  return /ExecStart=\S+node((?:\s+--[\w-]+(?:=\S+)?)*)/.exec(unit)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+})();
 export const API = '/api/v1/p/monitoring';
 
 /** Boots a real panel with the monitoring plugin (fast intervals so tests don't wait). */
@@ -50,7 +55,7 @@ export interface AgentProcess {
 /** Runs the real agent CLI (`node agent/dist/cli.cjs …`). */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [agentCli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [...agentNodeFlags, agentCli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d) => (stdout += d));
@@ -73,7 +78,7 @@ export function agentProcess(dir: string, configFile: string): AgentProcess {
   const p: AgentProcess = {
     dir, configFile, child: null, stderr: '',
     start() {
-      const c = spawn(process.execPath, [agentCli, 'run', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const c = spawn(process.execPath, [...agentNodeFlags, agentCli, 'run', '--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
       c.stderr!.on('data', (d) => (p.stderr += d));
       p.child = c;
     },
