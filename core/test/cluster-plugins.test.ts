@@ -1,7 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPanel, type TestPanel } from './helpers/panel.js';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { writePluginPackage } from './helpers/registry.js';
+import { createTestDatabase, sql, type TestDatabase } from './helpers/db.js';
+import { writePluginPackage, startRegistry, helloAtVersion, type TestRegistry } from './helpers/registry.js';
 import type { TestClient } from './helpers/client.js';
 import { sliceByBytes } from '../src/cluster/cluster-bus.js';
 
@@ -236,5 +238,66 @@ describe('a plugin change made through one process applies on the others', () =>
     await until(async () => (await helloOnB()).status === 404 || undefined, 'the route gone on B');
     expect(b.panel.plugins.isActive('tuner')).toBe(false);
     expect((await ownerB.get('/api/v1/plugins/tuner')).status).toBe(404);
+  });
+});
+
+describe('a registry plugin installed through one process starts on a process with its own data directory', () => {
+  let registry: TestRegistry;
+  let db: TestDatabase;
+  let a: TestPanel;
+  let b: TestPanel;
+  let ownerA: TestClient;
+  let ownerB: TestClient;
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    await registry.publish(helloAtVersion('1.0.0'));
+    db = await createTestDatabase();
+    // Separate data directories: B has none of A's files, as on another machine.
+    a = await startTestPanel({ db, config: { registryUrl: registry.url } });
+    ownerA = await a.owner();
+    b = await startTestPanel({ db, config: { registryUrl: registry.url } });
+    ownerB = await b.owner();
+    expect(a.dataDir).not.toBe(b.dataDir);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await db?.drop();
+    await registry?.close();
+  });
+
+  it('B fetches the approved tarball into its own data directory and serves the plugin', async () => {
+    const preview = await ownerA.get('/api/v1/plugin-catalog/preview?package=@mpanel/plugin-hello');
+    const res = await ownerA.post('/api/v1/plugins', { package: '@mpanel/plugin-hello', approve: { capabilities: [], integrity: preview.body.integrity } });
+    expect(res.status, res.text).toBe(201);
+    const onB = await until(async () => {
+      const r = await ownerB.get('/api/v1/p/hello/hello');
+      return r.status === 200 ? r : undefined;
+    }, 'hello on B', 20_000);
+    expect(onB.status).toBe(200);
+    expect(fs.existsSync(path.join(b.dataDir, 'plugins', 'hello', '1.0.0', 'package.json'))).toBe(true);
+  });
+
+  it('a process restarted later fetches it at start as well', async () => {
+    fs.rmSync(path.join(b.dataDir, 'plugins', 'hello'), { recursive: true, force: true });
+    await b.close();
+    b = await startTestPanel({ db, dataDir: b.dataDir, config: { registryUrl: registry.url } });
+    ownerB = await b.owner();
+    expect((await ownerB.get('/api/v1/p/hello/hello')).status).toBe(200);
+  });
+
+  it('refuses a tarball that is not the one the admin approved', async () => {
+    // As if the registry's copy changed after approval: the recorded integrity no longer matches.
+    await sql(db.url, "update plugin set integrity = 'sha512-' || repeat('A', 86) || '==' where id = 'hello'");
+    fs.rmSync(path.join(b.dataDir, 'plugins', 'hello'), { recursive: true, force: true });
+    await b.close();
+    b = await startTestPanel({ db, dataDir: b.dataDir, config: { registryUrl: registry.url } });
+    ownerB = await b.owner();
+    expect((await ownerB.get('/api/v1/p/hello/hello')).status).toBe(404);
+    expect(b.panel.plugins.isActive('hello')).toBe(false);
+    expect(fs.existsSync(path.join(b.dataDir, 'plugins', 'hello', '1.0.0'))).toBe(false);
+    // Still recorded as enabled for the processes that have the approved files.
+    expect((await ownerA.get('/api/v1/p/hello/hello')).status).toBe(200);
   });
 });

@@ -53,6 +53,12 @@ interface ActivePlugin {
 
 const require = createRequire(import.meta.url);
 
+/** The same package contents: same registry tarball, or the same local directory at the same version. */
+function sameRelease(a: PluginRecord, b: PluginRecord): boolean {
+  if (a.source !== b.source || a.version !== b.version) return false;
+  return a.source === 'registry' ? a.integrity === b.integrity : a.location === b.location;
+}
+
 function rowToRecord(r: Record<string, any>): PluginRecord {
   const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
   return {
@@ -110,6 +116,33 @@ export class PluginHost {
     return next;
   }
 
+  /**
+   * The record with a `location` of this process. A registry package is
+   * unpacked in the data directory of the process that installed it; another
+   * process with another data directory (another machine) fetches the same
+   * version from the registry into its own — and refuses it unless the
+   * registry still serves exactly the tarball the admin approved.
+   */
+  private async localCopy(record: PluginRecord): Promise<PluginRecord> {
+    if (record.source !== 'registry') return record;
+    // Always this process's own data directory (the same path when processes share one).
+    const dir = this.versionDir(record.id, record.version);
+    if (!fs.existsSync(path.join(dir, 'package.json'))) {
+      const release = await this.registry.release(record.packageName, record.version);
+      if (release.package.version !== record.version || release.integrity !== record.integrity) {
+        throw new ProblemError('plugin-integrity', `The registry serves ${record.packageName}@${release.package.version} with integrity ${release.integrity}, not the approved ${record.version} ${record.integrity}; not starting it on this process`);
+      }
+      try {
+        await this.registry.extract(release, dir);
+      } catch (err) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+      this.k.log.info({ plugin: record.id, version: record.version, dir }, 'fetched the plugin package from the registry for this process');
+    }
+    return { ...record, location: dir };
+  }
+
   private announceChanges(): void {
     for (const id of this.changed) this.k.cluster.send({ kind: 'plugins.changed', id });
     this.changed.clear();
@@ -131,17 +164,19 @@ export class PluginHost {
         const a = this.active.get(id);
         if (!record || record.state === 'disabled') {
           if (a) await this.deactivate(id, record ? 'disable' : 'uninstall');
+          // Our own copy of a registry package goes with it (shared storage: already gone).
+          if (!record && a?.record.source === 'registry') fs.rmSync(path.join(this.pluginsDir, id), { recursive: true, force: true });
           return;
         }
         if (record.state !== 'enabled') return; // it failed where it was changed; what runs here keeps running
-        if (a && a.record.version === record.version && a.record.location === record.location) {
+        if (a && sameRelease(a.record, record)) {
           const settings = validateSettings(record.manifest, record.settings);
           if (JSON.stringify(settings) !== JSON.stringify(a.state.settings)) await this.applySettings(id, settings);
-          a.record = record;
           return;
         }
+        const local = await this.localCopy(record);
         if (a) await this.deactivate(id, 'upgrade');
-        await this.activate(record, 'follow');
+        await this.activate(local, 'follow');
       } catch (err) {
         this.k.log.error({ err: fromForeignProblem(err) ?? err, plugin: id }, 'could not apply a plugin change made by another panel process; restart this process');
       } finally {
@@ -208,7 +243,14 @@ export class PluginHost {
       }
     }
     // Failed plugins get another chance at each start (the cause may have been outside the plugin).
-    const records = (await this.list()).filter((r) => r.state === 'enabled' || r.state === 'failed');
+    const records: PluginRecord[] = [];
+    for (const r of (await this.list()).filter((x) => x.state === 'enabled' || x.state === 'failed')) {
+      try {
+        records.push(await this.localCopy(r));
+      } catch (err) {
+        this.k.log.error({ err, plugin: r.id }, 'the plugin package is not on this machine and could not be fetched; it stays off in this process');
+      }
+    }
     const roles = await this.em().execute<Array<{ key: string; permissions: string[] | string }>>('select key, permissions from role where builtin');
     this.bootGrants = new Map(roles.map((r) => [r.key, new Set<string>(typeof r.permissions === 'string' ? JSON.parse(r.permissions) : r.permissions)]));
     for (const record of records) {
