@@ -6,7 +6,7 @@ import { LayoutStore } from './buffer/layouts.js';
 import { PanelLink } from './transport/panel-link.js';
 import { CommandRunner } from './commands/runner.js';
 import { panelKey, type SignedCommand } from './commands/signature.js';
-import { LogTailer } from './logs/tailer.js';
+import { LogQueue } from './logs/log-queue.js';
 import type { AgentConfig } from './config.js';
 import { consoleLogger, type Logger } from './log.js';
 import { AGENT_VERSION } from './version.js';
@@ -24,7 +24,8 @@ export class Agent {
   readonly link: PanelLink;
   readonly runner: CommandRunner;
   private readonly collector: SystemCollector;
-  private readonly tailer: LogTailer | null;
+  /** Followed log files and the on-disk queue of their lines (null without `logs`). */
+  readonly logQueue: LogQueue | null;
   private readonly log: Logger;
   private intervalMs: number;
   private timer: NodeJS.Timeout | null = null;
@@ -40,7 +41,7 @@ export class Agent {
     this.layouts = new LayoutStore(dir);
     this.collector = new SystemCollector(config.collect);
     this.runner = new CommandRunner({ agentId: config.agentId, panelKey: panelKey(config.panelPublicKey), allowlist: config.commands ?? {}, maxTimeoutMs: config.commandTimeoutMaxMs });
-    this.tailer = config.logs?.length ? new LogTailer(config.logs) : null;
+    this.logQueue = config.logs?.length ? new LogQueue(config.logs, path.join(dir, 'logs'), config.logBuffer) : null;
     this.link = new PanelLink({
       url: config.url,
       agentId: config.agentId,
@@ -94,29 +95,36 @@ export class Agent {
     this.collector.collect(); // primes the rate counters
     this.schedule();
     this.link.start();
-    if (this.tailer) this.logTimer = setInterval(() => void this.shipLogs(), 1000);
+    if (this.logQueue) this.logTimer = setInterval(() => void this.shipLogs(), 1000);
   }
 
+  /**
+   * Reads the log files into the on-disk queue, then sends what waits, oldest
+   * first, and forgets it only once the panel acknowledged storing it. A
+   * failure leaves it queued: the next round resends it, and the panel drops
+   * what it already holds by (agent, seq).
+   */
   private async shipLogs(): Promise<void> {
-    if (!this.tailer || this.shippingLogs) return;
+    const q = this.logQueue;
+    if (!q || this.shippingLogs) return;
     this.shippingLogs = true;
     try {
-      this.tailer.poll();
-      if (!this.link.connected) return;
-      for (;;) {
-        const batches = this.tailer.take(500);
-        if (!batches.length) break;
-        try {
-          for (let i = 0; i < batches.length; i++) {
-            const res = (await this.link.request('logs', batches[i])) as { ok?: boolean } | undefined;
-            if (!res?.ok) throw new Error('not acknowledged');
-            batches[i] = { ...batches[i]!, lines: [] };
-          }
-        } catch {
-          this.tailer.unshift(batches.filter((b) => b.lines.length));
-          break;
+      q.poll();
+    } catch (err) {
+      this.log.error(`reading log files: ${(err as Error).message}`);
+    }
+    try {
+      while (this.link.connected) {
+        const next = q.next();
+        if (!next) break;
+        for (const batch of next.batches) {
+          const res = (await this.link.request('logs', batch)) as { ok?: boolean; error?: string } | undefined;
+          if (!res?.ok) throw new Error(`log lines not acknowledged (${res?.error ?? 'no answer'})`);
         }
+        q.ack(next.upTo);
       }
+    } catch (err) {
+      this.log.warn(`shipping log lines: ${(err as Error).message}; retrying`);
     } finally {
       this.shippingLogs = false;
     }
@@ -128,6 +136,6 @@ export class Agent {
     this.timer = null;
     this.runner.killAll();
     this.link.stop();
-    this.tailer?.close();
+    this.logQueue?.close();
   }
 }

@@ -4,9 +4,11 @@ import { Agent } from './agent.js';
 import { enroll } from './enroll.js';
 import { readConfig, DEFAULT_CONFIG } from './config.js';
 import { DiskBuffer } from './buffer/disk-buffer.js';
+import { RecordBuffer } from './buffer/record-buffer.js';
 import { SystemCollector } from './collect/index.js';
 import { AGENT_VERSION } from './version.js';
 import path from 'node:path';
+import fs from 'node:fs';
 
 const HELP: Record<string, string> = {
   main: `mpanel-agent ${AGENT_VERSION} — reports this server's metrics to an mpanel panel
@@ -16,7 +18,7 @@ Usage: mpanel-agent <command> [options]
 Commands:
   enroll    exchange an enrolment token for this agent's credential
   run       connect to the panel and report metrics (run it from systemd)
-  status    show the configuration and the local sample buffer
+  status    show the configuration, the sample buffer and the log queue
   collect   print one snapshot of the metrics (no panel needed)
 
 Run "mpanel-agent <command> --help" for a command's options.
@@ -48,8 +50,9 @@ Options:
 `,
   status: `Usage: mpanel-agent status [options]
 
-Prints the panel URL, agent id, key fingerprint, allowlisted commands and the
-buffer (pending, dropped, last acknowledged sequence number) as JSON.
+Prints the panel URL, agent id, key fingerprint, allowlisted commands, the
+sample buffer and the log lines' queue (each: pending, dropped, last
+acknowledged sequence number) as JSON.
 
 Options:
   --config <file>        configuration file (default: ${DEFAULT_CONFIG})
@@ -124,7 +127,10 @@ async function main(argv: string[]): Promise<void> {
     case 'status': {
       const c = readConfig(configFile);
       const buffer = new DiskBuffer(path.join(c.dataDir, c.agentId), c.buffer);
-      process.stdout.write(`${JSON.stringify({ url: c.url, agentId: c.agentId, panelKeyFingerprint: c.panelKeyFingerprint, commands: Object.keys(c.commands ?? {}), logs: c.logs ?? [], buffer: buffer.stats() }, null, 2)}\n`);
+      // The log lines' queue exists once `run` shipped logs; reading its stats opens no log file.
+      const logDir = path.join(c.dataDir, c.agentId, 'logs');
+      const logQueue = fs.existsSync(logDir) ? new RecordBuffer(logDir).stats() : null;
+      process.stdout.write(`${JSON.stringify({ url: c.url, agentId: c.agentId, panelKeyFingerprint: c.panelKeyFingerprint, commands: Object.keys(c.commands ?? {}), logs: c.logs ?? [], buffer: buffer.stats(), logQueue }, null, 2)}\n`);
       return;
     }
     case 'collect': {

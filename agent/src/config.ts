@@ -20,6 +20,8 @@ export interface AgentConfig {
   commandTimeoutMaxMs?: number;
   logs?: LogSource[];
   buffer?: { maxSamples?: number; segmentSize?: number; sync?: boolean };
+  /** The on-disk queue of log lines (`<dataDir>/<agentId>/logs/`): lines kept at most (oldest dropped), line length cut, fdatasync. */
+  logBuffer?: { maxLines?: number; maxLineBytes?: number; sync?: boolean };
   collect?: { includeFsTypes?: string[]; includeLoopback?: boolean };
   reconnect?: { delayMs?: number; maxDelayMs?: number };
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';

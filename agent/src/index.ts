@@ -7,6 +7,8 @@ export { PanelLink, AGENT_NAMESPACE } from './transport/panel-link.js';
 export { CommandRunner, type CommandEvent, type Allowlist } from './commands/runner.js';
 export { commandSigningInput, verifyCommand, fingerprint, panelKey, type SignedCommand } from './commands/signature.js';
 export { LogTailer } from './logs/tailer.js';
+export { LogQueue } from './logs/log-queue.js';
+export { RecordBuffer } from './buffer/record-buffer.js';
 export { enroll } from './enroll.js';
 export { readConfig, writeConfig, type AgentConfig } from './config.js';
 export { AGENT_VERSION } from './version.js';

@@ -5,7 +5,7 @@ export function agentView(a: Row) {
     id: a.id, tenantId: a.tenant_id, name: a.name, hostname: a.hostname, platform: a.platform, arch: a.arch, agentVersion: a.agent_version,
     status: a.revoked_at ? 'revoked' : a.online ? 'online' : 'offline',
     intervalMs: a.interval_ms ?? null, connectedAt: iso(a.connected_at), lastSeenAt: iso(a.last_seen_at), lastSeq: Number(a.last_seq),
-    droppedSamples: Number(a.dropped), commands: a.commands ?? [], logs: a.logs ?? [], createdAt: iso(a.created_at), revokedAt: iso(a.revoked_at),
+    droppedSamples: Number(a.dropped), droppedLogLines: Number(a.dropped_log_lines ?? 0), commands: a.commands ?? [], logs: a.logs ?? [], createdAt: iso(a.created_at), revokedAt: iso(a.revoked_at),
   };
 }
 
