@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPanel, type TestPanel } from './helpers/panel.js';
-import { createTestDatabase, sql, type TestDatabase } from './helpers/db.js';
+import { startPanelPair, startTestPanel, type PanelPair, type TestPanel } from './helpers/panel.js';
+import { sql } from './helpers/db.js';
 import { writePluginPackage, startRegistry, helloAtVersion, type TestRegistry } from './helpers/registry.js';
 import type { TestClient } from './helpers/client.js';
 import { sliceByBytes } from '../src/cluster/cluster-bus.js';
@@ -62,24 +62,15 @@ async function until<T>(fn: () => Promise<T | undefined | false>, what: string, 
 type Got = { got: Array<{ payload: unknown; from: string }>; nodeId: string; shared: boolean };
 
 describe('ctx.cluster between two panel processes on one PostgreSQL', () => {
-  let db: TestDatabase;
-  let a: TestPanel;
+  let pair: PanelPair;
   let b: TestPanel;
   let ownerA: TestClient;
   let ownerB: TestClient;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    a = await startTestPanel({ db, plugins: [RELAY, OTHER] });
-    ownerA = await a.owner();
-    b = await startTestPanel({ db, plugins: [RELAY, OTHER] });
-    ownerB = await b.owner();
+    ({ b, ownerA, ownerB } = pair = await startPanelPair({ plugins: [RELAY, OTHER] }));
   });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await db?.drop();
-  });
+  afterAll(() => pair?.close());
 
   const got = async (c: TestClient, id = 'relay') => (await c.get(`/api/v1/p/${id}/got`)).body as Got;
 
@@ -176,24 +167,15 @@ export default definePlugin({
 );
 
 describe('a plugin change made through one process applies on the others', () => {
-  let db: TestDatabase;
-  let a: TestPanel;
+  let pair: PanelPair;
   let b: TestPanel;
   let ownerA: TestClient;
   let ownerB: TestClient;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    a = await startTestPanel({ db, plugins: [TUNER] });
-    ownerA = await a.owner();
-    b = await startTestPanel({ db, plugins: [TUNER] });
-    ownerB = await b.owner();
+    ({ b, ownerA, ownerB } = pair = await startPanelPair({ plugins: [TUNER] }));
   });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await db?.drop();
-  });
+  afterAll(() => pair?.close());
 
   const helloOnB = () => ownerB.get('/api/v1/p/tuner/hello');
   /** Entries the plugin hosts wrote (the route's own entry is the admin's). */
@@ -243,29 +225,30 @@ describe('a plugin change made through one process applies on the others', () =>
 
 describe('a registry plugin installed through one process starts on a process with its own data directory', () => {
   let registry: TestRegistry;
-  let db: TestDatabase;
+  let pair: PanelPair;
   let a: TestPanel;
-  let b: TestPanel;
   let ownerA: TestClient;
   let ownerB: TestClient;
 
   beforeAll(async () => {
     registry = await startRegistry();
     await registry.publish(helloAtVersion('1.0.0'));
-    db = await createTestDatabase();
+    ({ a, ownerA, ownerB } = pair = await startPanelPair({ config: { registryUrl: registry.url } }));
     // Separate data directories: B has none of A's files, as on another machine.
-    a = await startTestPanel({ db, config: { registryUrl: registry.url } });
-    ownerA = await a.owner();
-    b = await startTestPanel({ db, config: { registryUrl: registry.url } });
-    ownerB = await b.owner();
-    expect(a.dataDir).not.toBe(b.dataDir);
+    expect(a.dataDir).not.toBe(pair.b.dataDir);
   });
   afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await db?.drop();
+    await pair?.close();
     await registry?.close();
   });
+
+  /** Stops B and starts it again on its data directory (B's restart). */
+  async function restartB(): Promise<void> {
+    const dataDir = pair.b.dataDir;
+    await pair.b.close();
+    pair.b = await startTestPanel({ db: pair.db, dataDir, config: { registryUrl: registry.url } });
+    ownerB = await pair.b.owner();
+  }
 
   it('B fetches the approved tarball into its own data directory and serves the plugin', async () => {
     const preview = await ownerA.get('/api/v1/plugin-catalog/preview?package=@mpanel/plugin-hello');
@@ -276,27 +259,23 @@ describe('a registry plugin installed through one process starts on a process wi
       return r.status === 200 ? r : undefined;
     }, 'hello on B', 20_000);
     expect(onB.status).toBe(200);
-    expect(fs.existsSync(path.join(b.dataDir, 'plugins', 'hello', '1.0.0', 'package.json'))).toBe(true);
+    expect(fs.existsSync(path.join(pair.b.dataDir, 'plugins', 'hello', '1.0.0', 'package.json'))).toBe(true);
   });
 
   it('a process restarted later fetches it at start as well', async () => {
-    fs.rmSync(path.join(b.dataDir, 'plugins', 'hello'), { recursive: true, force: true });
-    await b.close();
-    b = await startTestPanel({ db, dataDir: b.dataDir, config: { registryUrl: registry.url } });
-    ownerB = await b.owner();
+    fs.rmSync(path.join(pair.b.dataDir, 'plugins', 'hello'), { recursive: true, force: true });
+    await restartB();
     expect((await ownerB.get('/api/v1/p/hello/hello')).status).toBe(200);
   });
 
   it('refuses a tarball that is not the one the admin approved', async () => {
     // As if the registry's copy changed after approval: the recorded integrity no longer matches.
-    await sql(db.url, "update plugin set integrity = 'sha512-' || repeat('A', 86) || '==' where id = 'hello'");
-    fs.rmSync(path.join(b.dataDir, 'plugins', 'hello'), { recursive: true, force: true });
-    await b.close();
-    b = await startTestPanel({ db, dataDir: b.dataDir, config: { registryUrl: registry.url } });
-    ownerB = await b.owner();
+    await sql(pair.db.url, "update plugin set integrity = 'sha512-' || repeat('A', 86) || '==' where id = 'hello'");
+    fs.rmSync(path.join(pair.b.dataDir, 'plugins', 'hello'), { recursive: true, force: true });
+    await restartB();
     expect((await ownerB.get('/api/v1/p/hello/hello')).status).toBe(404);
-    expect(b.panel.plugins.isActive('hello')).toBe(false);
-    expect(fs.existsSync(path.join(b.dataDir, 'plugins', 'hello', '1.0.0'))).toBe(false);
+    expect(pair.b.panel.plugins.isActive('hello')).toBe(false);
+    expect(fs.existsSync(path.join(pair.b.dataDir, 'plugins', 'hello', '1.0.0'))).toBe(false);
     // Still recorded as enabled for the processes that have the approved files.
     expect((await ownerA.get('/api/v1/p/hello/hello')).status).toBe(200);
   });

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import { startTestPanel, OWNER, type TestPanel } from './helpers/panel.js';
-import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { startPanelPair, OWNER, type PanelPair, type TestPanel } from './helpers/panel.js';
 import type { TestClient } from './helpers/client.js';
 
 async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, ms = 8000): Promise<T> {
@@ -20,23 +19,16 @@ async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: 
  * sockets connected to the other — through LISTEN/NOTIFY, no cluster protocol.
  */
 describe('several panels on one PostgreSQL', () => {
-  let db: TestDatabase;
+  let pair: PanelPair;
   let a: TestPanel;
   let b: TestPanel;
   let ownerA: TestClient;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
     // A long credential cache: only the cluster message can make B forget a session in time.
-    a = await startTestPanel({ db, credentialCacheSeconds: 3600 });
-    ownerA = await a.owner(); // setup before B starts (each start before setup issues a new token)
-    b = await startTestPanel({ db, credentialCacheSeconds: 3600 });
+    ({ a, b, ownerA } = pair = await startPanelPair({ credentialCacheSeconds: 3600 }));
   });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-    await db?.drop();
-  });
+  afterAll(() => pair?.close());
 
   it('a session revoked on one node is refused by the other on its next request', async () => {
     const c = a.client();

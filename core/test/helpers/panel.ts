@@ -71,3 +71,35 @@ export async function startTestPanel(opts: StartOptions = {}): Promise<TestPanel
   };
   return tp;
 }
+
+/** Two panel processes' worth of core on one fresh database (see startPanelPair). */
+export interface PanelPair {
+  db: TestDatabase;
+  a: TestPanel;
+  /** Replace it (e.g. after restarting B) and close() closes the new one. */
+  b: TestPanel;
+  ownerA: TestClient;
+  ownerB: TestClient;
+  close(): Promise<void>;
+}
+
+/**
+ * A and B on one new PostgreSQL database, as two processes behind a load
+ * balancer. A is set up before B starts (every start before setup issues a
+ * new setup token); both owners are logged in.
+ */
+export async function startPanelPair(opts: Omit<StartOptions, 'db'> = {}): Promise<PanelPair> {
+  const db = await createTestDatabase();
+  const a = await startTestPanel({ ...opts, db });
+  const ownerA = await a.owner();
+  const b = await startTestPanel({ ...opts, db });
+  const pair: PanelPair = {
+    db, a, b, ownerA, ownerB: await b.owner(),
+    close: async () => {
+      await pair.b.close();
+      await pair.a.close();
+      await db.drop();
+    },
+  };
+  return pair;
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
 import type { TestPanel } from '@mpanel/sdk/testing';
-import { API, agentDir, agentProcess, createToken, patchConfig, runCli, startPanel, until, type AgentProcess } from './helpers.js';
+import { API, agentDir, agentProcess, createToken, enrolAgent, patchConfig, runCli, startPanel, until, type AgentProcess } from './helpers.js';
 
 let t: TestPanel;
 const agents: AgentProcess[] = [];
@@ -16,15 +16,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function enrolAgent(label: string): Promise<{ dir: string; configFile: string; agentId: string }> {
-  const tok = await createToken(t, { label });
-  const dir = agentDir();
-  const configFile = path.join(dir, 'config.json');
-  const r = await runCli(['enroll', '--url', t.url, '--token', tok.token, '--config', configFile, '--data-dir', path.join(dir, 'data'), '--fingerprint', tok.panelKeyFingerprint]);
-  expect(r.code, r.stderr).toBe(0);
-  const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-  return { dir, configFile, agentId: config.agentId };
-}
 
 it('enrols: credential stored 0600, panel key pinned, token single-use', async () => {
   const tok = await createToken(t, { label: 'web-1' });
@@ -72,7 +63,7 @@ it('refuses expired and revoked enrolment tokens, and a wrong fingerprint', asyn
 });
 
 it('reports samples; survives a panel restart with every sample stored exactly once and in order', async () => {
-  const { dir, configFile, agentId } = await enrolAgent('replay');
+  const { dir, configFile, agentId } = await enrolAgent(t, 'replay');
   patchConfig(configFile, { reconnect: { delayMs: 100, maxDelayMs: 500 }, logLevel: 'debug' });
   const agent = agentProcess(dir, configFile);
   agents.push(agent);
@@ -111,7 +102,7 @@ it('reports samples; survives a panel restart with every sample stored exactly o
 });
 
 it('refuses a revoked agent', async () => {
-  const { configFile, agentId } = await enrolAgent('to-revoke');
+  const { configFile, agentId } = await enrolAgent(t, 'to-revoke');
   const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
   const url = `${t.url}/p/monitoring/agents`;
   const connect = (auth: Record<string, unknown>) => new Promise<string>((resolve) => {

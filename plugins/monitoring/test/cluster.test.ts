@@ -1,9 +1,7 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TestPanel, TestPeer } from '@mpanel/sdk/testing';
-import { API, agentDir, agentProcess, createToken, patchConfig, runCli, startPanel, until, type AgentProcess } from './helpers.js';
+import { API, agentProcess, enrolAgent, patchConfig, startPanel, until, type AgentProcess } from './helpers.js';
 
 /**
  * Two panel processes on one PostgreSQL (as behind a load balancer): the
@@ -20,14 +18,8 @@ const sockets: Socket[] = [];
 beforeAll(async () => {
   a = await startPanel({ defaultIntervalMs: 300 });
   b = await a.startPeer();
-  const tok = await createToken(a, { label: 'behind-a' });
-  const dir = agentDir();
-  const configFile = path.join(dir, 'config.json');
-  const r = await runCli(['enroll', '--url', a.url, '--token', tok.token, '--config', configFile, '--data-dir', path.join(dir, 'data')]);
-  expect(r.code, r.stderr).toBe(0);
-  const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-  agentId = config.agentId;
-  credential = config.credential;
+  const { dir, configFile, ...enrolled } = await enrolAgent(a, 'behind-a');
+  ({ agentId, credential } = enrolled);
   patchConfig(configFile, { commands: { greet: ['echo', 'hello across processes'] }, reconnect: { delayMs: 100, maxDelayMs: 400 } });
   agent = agentProcess(dir, configFile);
   agent.start();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TestPanel } from '@mpanel/sdk/testing';
 import { startTestSmtp, type TestSmtp } from '../../../test/support/smtp.js';
-import { API, agentDir, agentProcess, createToken, patchConfig, runCli, startPanel, until, type AgentProcess } from './helpers.js';
+import { API, agentProcess, enrolAgent, patchConfig, startPanel, until, type AgentProcess } from './helpers.js';
 
 let t: TestPanel;
 let smtp: TestSmtp;
@@ -16,12 +16,8 @@ let live: Socket | null = null;
 beforeAll(async () => {
   smtp = await startTestSmtp();
   t = await startPanel({}, { smtpUrl: smtp.url });
-  const tok = await createToken(t, { label: 'db-1' });
-  const dir = agentDir();
-  const configFile = path.join(dir, 'config.json');
-  const r = await runCli(['enroll', '--url', t.url, '--token', tok.token, '--config', configFile, '--data-dir', path.join(dir, 'data')]);
-  expect(r.code, r.stderr).toBe(0);
-  agentId = JSON.parse(fs.readFileSync(configFile, 'utf8')).agentId;
+  const { dir, configFile, ...enrolled } = await enrolAgent(t, 'db-1');
+  agentId = enrolled.agentId;
   logFile = path.join(dir, 'app.log');
   fs.writeFileSync(logFile, 'before the agent started\n');
   patchConfig(configFile, { commands: { greet: ['echo', 'hello from the agent'], fail: ['false'] }, logs: [{ path: logFile, name: 'app' }], reconnect: { delayMs: 100, maxDelayMs: 500 } });

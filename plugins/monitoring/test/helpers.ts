@@ -43,6 +43,19 @@ export async function createToken(t: TestPanel, body: Record<string, unknown> = 
   return res.body;
 }
 
+export interface EnrolledAgent { dir: string; configFile: string; agentId: string; credential: string }
+
+/** Enrols the real agent CLI with a new token (fingerprint checked), in a new directory. */
+export async function enrolAgent(t: TestPanel, label: string): Promise<EnrolledAgent> {
+  const tok = await createToken(t, { label });
+  const dir = agentDir();
+  const configFile = path.join(dir, 'config.json');
+  const r = await runCli(['enroll', '--url', t.url, '--token', tok.token, '--config', configFile, '--data-dir', path.join(dir, 'data'), '--fingerprint', tok.panelKeyFingerprint]);
+  if (r.code !== 0) throw new Error(`enrol failed (${r.code}): ${r.stderr}`);
+  const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  return { dir, configFile, agentId: config.agentId, credential: config.credential };
+}
+
 export interface AgentProcess {
   dir: string;
   configFile: string;

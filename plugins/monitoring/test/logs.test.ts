@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import type { TestPanel } from '@mpanel/sdk/testing';
-import { API, agentDir, agentProcess, createToken, patchConfig, runCli, startPanel, until, type AgentProcess } from './helpers.js';
+import { API, agentProcess, enrolAgent, patchConfig, runCli, startPanel, until, type AgentProcess } from './helpers.js';
 
 let t: TestPanel;
 const agents: AgentProcess[] = [];
@@ -18,15 +18,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function enrolAgent(label: string): Promise<{ dir: string; configFile: string; agentId: string; credential: string }> {
-  const tok = await createToken(t, { label });
-  const dir = agentDir();
-  const configFile = path.join(dir, 'config.json');
-  const r = await runCli(['enroll', '--url', t.url, '--token', tok.token, '--config', configFile, '--data-dir', path.join(dir, 'data'), '--fingerprint', tok.panelKeyFingerprint]);
-  expect(r.code, r.stderr).toBe(0);
-  const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-  return { dir, configFile, agentId: config.agentId, credential: config.credential };
-}
 
 const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}`);
 const text = (ls: string[]) => ls.map((l) => `${l}\n`).join('');
@@ -53,7 +44,7 @@ async function agentView(agentId: string) {
 }
 
 it('ships every line exactly once and in order across a panel outage, rotations and an agent restart', async () => {
-  const { dir, configFile, agentId } = await enrolAgent('logs');
+  const { dir, configFile, agentId } = await enrolAgent(t, 'logs');
   const logFile = path.join(dir, 'app.log');
   fs.writeFileSync(logFile, 'history from before the agent\n');
   patchConfig(configFile, { logs: [{ path: logFile, name: 'app' }], reconnect: { delayMs: 100, maxDelayMs: 500 } });
@@ -107,7 +98,7 @@ it('ships every line exactly once and in order across a panel outage, rotations 
 });
 
 it('records how many lines a full agent queue dropped', async () => {
-  const { dir, configFile, agentId } = await enrolAgent('logs-small-queue');
+  const { dir, configFile, agentId } = await enrolAgent(t, 'logs-small-queue');
   const logFile = path.join(dir, 'busy.log');
   fs.writeFileSync(logFile, '');
   patchConfig(configFile, { logs: [{ path: logFile, name: 'busy' }], logBuffer: { maxLines: 20 }, reconnect: { delayMs: 100, maxDelayMs: 500 } });
@@ -132,7 +123,7 @@ it('records how many lines a full agent queue dropped', async () => {
 });
 
 it('stores a resent batch once, accepts batches from older agents and refuses malformed ones', async () => {
-  const { agentId, credential } = await enrolAgent('logs-raw');
+  const { agentId, credential } = await enrolAgent(t, 'logs-raw');
   const s = io(`${t.url}/p/monitoring/agents`, { auth: { agentId, credential }, transports: ['websocket'], reconnection: false });
   sockets.push(s);
   await new Promise<void>((resolve, reject) => {
