@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './helpers/until.js';
 import { startPanelPair, startTestPanel, type PanelPair, type TestPanel } from './helpers/panel.js';
 import { sql } from './helpers/db.js';
 import { writePluginPackage, startRegistry, helloAtVersion, type TestRegistry } from './helpers/registry.js';
@@ -48,16 +49,6 @@ export default definePlugin({
 
 const RELAY = plugin('relay');
 const OTHER = plugin('other');
-
-async function until<T>(fn: () => Promise<T | undefined | false>, what: string, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 type Got = { got: Array<{ payload: unknown; from: string }>; nodeId: string; shared: boolean };
 

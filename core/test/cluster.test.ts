@@ -1,17 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './helpers/until.js';
 import { io, type Socket } from 'socket.io-client';
 import { startPanelPair, OWNER, type PanelPair, type TestPanel } from './helpers/panel.js';
 import type { TestClient } from './helpers/client.js';
-
-async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /**
  * Two panel processes' worth of kernels on one PostgreSQL database: what one

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './helpers/until.js';
 import { startTestPanel, type TestPanel } from './helpers/panel.js';
 import { writePluginPackage } from './helpers/registry.js';
 import type { TestClient } from './helpers/client.js';
@@ -103,14 +104,6 @@ export default definePlugin({
 
 const providerState = () =>
   (globalThis as unknown as { __providerState: { ticks: number; events: string[]; settingsSeen: number[]; aborted: boolean; signalAborted: boolean; teardowns: string[] } }).__providerState;
-
-async function until(fn: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('plugin context: every registration works and is undone on disable', () => {
   let tp: TestPanel;
