@@ -19,7 +19,9 @@
  *             a small server) every BENCH_INTERVAL_MS (default 1000 — time
  *             compressed ten-fold) for BENCH_SECONDS. A "sample" is one metric
  *             reading; a snapshot holds BENCH_METRICS of them.
- *             → readings stored/s, p50/p99 acknowledgement latency (emit → ack, the ack is sent after COMMIT)
+ *             → readings stored/s over the middle of the phase (every agent
+ *               sending; ≈ the offered load when the panel keeps up),
+ *               p50/p99 acknowledgement latency (emit → ack, the ack is sent after COMMIT)
  *   capacity  the same agents replay a backlog as fast as acknowledged (batches
  *             of 20 snapshots, as after an outage) for BENCH_BURST_SECONDS.
  *             → readings stored/s at saturation
@@ -265,12 +267,24 @@ async function main() {
     let cpu0 = procStat(panel.pid);
     t0 = Date.now();
     simChild.send({ cmd: 'steady', count: AGENTS, seconds: SECONDS, intervalMs: INTERVAL });
-    const steady = await once(simChild);
+    const steadyDone = once(simChild);
+    // The stored rate is read over the middle of the phase, when every agent is sending: not over the
+    // first interval (agents start staggered across it) nor the last (they stop one by one).
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    await sleep(INTERVAL + 500);
+    const w0 = { n: await count(), at: Date.now() };
+    await sleep(Math.max(1000, SECONDS * 1000 - 2 * INTERVAL - 1000));
+    const w1 = { n: await count(), at: Date.now() };
+    const steady = await steadyDone;
     let secs = (Date.now() - t0) / 1000;
     let stored = (await count()) - before;
     let cpu1 = procStat(panel.pid);
+    const windowSecs = (w1.at - w0.at) / 1000;
+    const offered = (AGENTS * METRICS * 1000) / INTERVAL;
     results.steady = {
-      snapshotsPerSecond: Math.round(stored / secs), readingsPerSecond: Math.round((stored * METRICS) / secs),
+      offeredReadingsPerSecond: offered, windowSeconds: +windowSecs.toFixed(1),
+      snapshotsPerSecond: Math.round((w1.n - w0.n) / windowSecs), readingsPerSecond: Math.round(((w1.n - w0.n) * METRICS) / windowSecs),
+      wholePhaseReadingsPerSecond: Math.round((stored * METRICS) / secs),
       ackP50ms: +steady.p50?.toFixed(1), ackP99ms: +steady.p99?.toFixed(1), ackP999ms: +steady.p999?.toFixed(1), ackMaxMs: +steady.max?.toFixed(1), acksOver100ms: steady.over100, acked: steady.acked, failed: steady.failed,
       panelCpuPercentOfOneCore: Math.round(((cpu1.cpuSeconds - cpu0.cpuSeconds) / secs) * 100),
     };
@@ -336,7 +350,8 @@ async function main() {
     console.log('real agent', results.realAgent);
 
     const targets = [
-      ['readings stored/s (steady, offered load)', results.steady.readingsPerSecond, '≥ 100000', results.steady.readingsPerSecond >= 100000],
+      // Steady: the panel keeps up with what 2,000 agents offer (100,000/s by default); capacity: how far it goes.
+      ['readings stored/s (steady window)', results.steady.readingsPerSecond, `≈ offered ${results.steady.offeredReadingsPerSecond}`, results.steady.readingsPerSecond >= 0.98 * results.steady.offeredReadingsPerSecond],
       ['readings stored/s (capacity)', results.capacity.readingsPerSecond, '≥ 100000', results.capacity.readingsPerSecond >= 100000],
       ['p99 ack latency ms (steady)', results.steady.ackP99ms, '< 100', results.steady.ackP99ms < 100],
       ['agents connected', results.connect.connected, `≥ 10000`, results.connect.connected >= 10000],
