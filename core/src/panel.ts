@@ -71,6 +71,7 @@ export class Panel {
   private closing: Promise<void> | null = null;
   private serverSecret = '';
   private stopMaintenance: (() => void) | null = null;
+  private stopReconcile: (() => void) | null = null;
 
   private constructor(kernel: Kernel, loginHooks: LoginHooks) {
     this.kernel = kernel;
@@ -226,6 +227,7 @@ export class Panel {
     await this.kernel.cluster.start();
     this.kernel.events.start();
     this.stopMaintenance = scheduleMaintenance(this.kernel);
+    this.stopReconcile = this.kernel.cluster.enabled ? scheduleReconcile(this.plugins, this.kernel) : null;
     this.ready = true;
     const addr = server.address() as AddressInfo;
     const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
@@ -241,6 +243,7 @@ export class Panel {
     this.closing ??= (async () => {
       this.ready = false;
       this.stopMaintenance?.();
+      this.stopReconcile?.();
       const server = this.server;
       if (server) {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -263,4 +266,18 @@ export class Panel {
     })();
     return this.closing;
   }
+}
+
+/** How often a process re-reads the plugin table for changes it may have missed (several processes only). */
+const RECONCILE_EVERY_MS = 60_000;
+
+function scheduleReconcile(host: PluginHost, k: Kernel): () => void {
+  const timer = setInterval(() => {
+    host.reconcile().then(
+      (ids) => ids.length && k.log.info({ plugins: ids }, 'applied plugin changes this process had missed'),
+      (err) => k.log.warn({ err }, 'plugin reconcile pass failed'),
+    );
+  }, RECONCILE_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -206,6 +206,21 @@ describe('a plugin change made through one process applies on the others', () =>
     expect(r.body.heard).toBe('hello from A');
   });
 
+  it('a change whose announcement B missed is applied by B’s reconcile pass', async () => {
+    // Written behind everyone's back: no announcement reaches B.
+    await sql(pair.db.url, `update plugin set settings = '{"greeting":"missed"}' where id = 'tuner'`);
+    expect((await helloOnB()).body.greeting).not.toBe('missed');
+    expect(await b.panel.plugins.reconcile()).toEqual(['tuner']);
+    expect((await helloOnB()).body).toMatchObject({ greeting: 'missed', heard: 'missed' });
+    expect(await b.panel.plugins.reconcile()).toEqual([]);
+    await sql(pair.db.url, "update plugin set state = 'disabled' where id = 'tuner'");
+    expect(await b.panel.plugins.reconcile()).toEqual(['tuner']);
+    expect((await helloOnB()).status).toBe(404);
+    await sql(pair.db.url, "update plugin set state = 'enabled' where id = 'tuner'");
+    expect(await b.panel.plugins.reconcile()).toEqual(['tuner']);
+    expect((await helloOnB()).status).toBe(200);
+  });
+
   it('uninstalling on A removes the plugin on B', async () => {
     expect((await ownerA.delete('/api/v1/plugins/tuner')).status).toBe(200);
     await until(async () => (await helloOnB()).status === 404 || undefined, 'the route gone on B');

@@ -117,6 +117,25 @@ export class PluginHost {
   }
 
   /**
+   * Catches up with changes whose announcement this process missed (its
+   * listening connection was down): compares every record with what runs
+   * here and follows the ones that differ. Cheap when nothing differs (one
+   * query); run periodically with several processes (see Panel.listen).
+   */
+  async reconcile(): Promise<string[]> {
+    const records = new Map((await this.list()).map((r) => [r.id, r]));
+    const differing = new Set<string>();
+    for (const [id, a] of this.active) {
+      const r = records.get(id);
+      if (!r || r.state === 'disabled' || (r.state === 'enabled' && !sameRelease(a.record, r))) differing.add(id);
+      else if (r.state === 'enabled' && JSON.stringify(validateSettings(r.manifest, r.settings)) !== JSON.stringify(a.state.settings)) differing.add(id);
+    }
+    for (const [id, r] of records) if (r.state === 'enabled' && !this.active.has(id)) differing.add(id);
+    for (const id of differing) await this.follow(id);
+    return [...differing];
+  }
+
+  /**
    * The record with a `location` of this process. A registry package is
    * unpacked in the data directory of the process that installed it; another
    * process with another data directory (another machine) fetches the same
