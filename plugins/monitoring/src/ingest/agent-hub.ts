@@ -63,10 +63,32 @@ export class AgentHub {
     });
     this.ctx.cluster.on('agent.disconnect', (m) => this.dropLocal((m as { agentId: string }).agentId));
     this.ctx.cluster.on('agent.connected', (m) => {
-      // The agent reconnected to another process: a connection still open here is stale.
-      const agentId = (m as { agentId: string }).agentId;
-      this.sockets.get(agentId)?.disconnect();
+      // The agents reconnected to another process: connections still open here are stale.
+      const ids = (m as { agentIds?: unknown }).agentIds;
+      if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') this.sockets.get(id)?.disconnect();
     });
+  }
+
+  private connectedSince: string[] = [];
+  private announceTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Tells the other processes which agents connected here, gathered over
+   * 100 ms: after a panel restart thousands of agents reconnect at once, and
+   * one notification per agent would queue thousands on the shared channel.
+   */
+  private announceConnected(agentId: string): void {
+    if (!this.ctx.cluster.shared) return;
+    this.connectedSince.push(agentId);
+    if (this.announceTimer) return;
+    this.announceTimer = setTimeout(() => {
+      this.announceTimer = null;
+      const ids = this.connectedSince;
+      this.connectedSince = [];
+      // 5,000 ids are ~190 KB: well under the message limit.
+      for (let i = 0; i < ids.length; i += 5000) this.ctx.cluster.send('agent.connected', { agentIds: ids.slice(i, i + 5000) });
+    }, 100);
+    this.announceTimer.unref();
   }
 
   /** Whether the agent's connection is on this process. */
@@ -124,7 +146,7 @@ export class AgentHub {
       }
     });
     await this.setOnline(me, true);
-    this.ctx.cluster.send('agent.connected', { agentId: me.agentId });
+    this.announceConnected(me.agentId);
   }
 
   private async setOnline(me: AgentIdentity, online: boolean): Promise<void> {
